@@ -1,0 +1,43 @@
+# Developer tasks. Each target creates or reuses the virtual environment in $(VENV).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: start the service with its embedded defaults (127.0.0.1:8000, SQLite under ./data)
+run: install
+	$(BIN)/planenet serve
+
+## test: run the whole test suite
+test: install
+	$(BIN)/python -m pytest
+
+## lint: the quality gates CI applies
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+
+## format: rewrite the sources in the house style
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: print the benchmarks' figures
+bench: install
+	$(BIN)/python -m bench.core_training
+	$(BIN)/python -m bench.service_http
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""PlaneNet core: data, network, training and figures, on NumPy alone."""

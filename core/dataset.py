@@ -1,0 +1,115 @@
+"""Labelled 2-D points: the dataset container, its validation and the train/validation split."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from core.errors import DataError
+
+FloatArray = NDArray[np.float64]
+LabelArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Points of shape (n, 2), float64, with labels of shape (n,), int64 in {0, 1}.
+
+    Build one with :func:`make_dataset` (which validates) or a generator from
+    :mod:`core.generators`; the constructor itself trusts its arguments.
+    """
+
+    points: FloatArray
+    labels: LabelArray
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def subset(self, indices: NDArray[np.intp]) -> "Dataset":
+        """The rows at ``indices``, in that order."""
+        return Dataset(points=self.points[indices], labels=self.labels[indices])
+
+
+def validate_points(points: ArrayLike, name: str = "points") -> FloatArray:
+    """Return ``points`` as a float64 array of shape (n, 2), n >= 1, with finite values.
+
+    Raises :class:`DataError` naming what is wrong otherwise.
+    """
+    try:
+        array = np.array(points, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise DataError(f"{name}: not a list of [x, y] pairs of numbers ({error})") from None
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise DataError(
+            f"{name}: expected a list of [x, y] pairs (shape (n, 2)), got shape {array.shape}"
+        )
+    if array.shape[0] == 0:
+        raise DataError(f"{name}: at least one point is required")
+    finite = np.isfinite(array).all(axis=1)
+    if not finite.all():
+        first_bad = int(np.argmin(finite))
+        raise DataError(f"{name}[{first_bad}]: coordinates must be finite numbers")
+    return array
+
+
+def make_dataset(points: ArrayLike, labels: ArrayLike) -> Dataset:
+    """Validate user data and return it as a :class:`Dataset`.
+
+    ``points`` must be (n, 2) finite numbers and ``labels`` n values in {0, 1}, with both
+    classes present (a classifier cannot learn a boundary from one class).
+    """
+    point_array = validate_points(points)
+    try:
+        label_values = np.array(labels, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise DataError(f"labels: not a list of 0s and 1s ({error})") from None
+    if label_values.ndim != 1:
+        raise DataError(f"labels: expected a flat list of 0s and 1s, got shape {label_values.shape}")
+    if label_values.shape[0] != point_array.shape[0]:
+        raise DataError(
+            f"labels: there are {label_values.shape[0]} labels for {point_array.shape[0]} "
+            "points; give one label per point"
+        )
+    is_binary = (label_values == 0) | (label_values == 1)
+    if not is_binary.all():
+        first_bad = int(np.argmin(is_binary))
+        raise DataError(f"labels[{first_bad}]: must be 0 or 1, got {label_values[first_bad]}")
+    label_array = label_values.astype(np.int64)
+    if np.unique(label_array).size < 2:
+        raise DataError("labels: both classes (0 and 1) must be present")
+    return Dataset(points=point_array, labels=label_array)
+
+
+def train_validation_split(
+    dataset: Dataset, validation_fraction: float, seed: int | None = None
+) -> tuple[Dataset, Dataset | None]:
+    """Split ``dataset`` into training and validation sets, stratified by class.
+
+    Each class gives ``round(fraction * class size)`` points to validation (at least one
+    when the fraction is positive), chosen by a NumPy ``Generator`` seeded with ``seed``,
+    so the split is reproducible. A fraction of 0 returns ``(dataset, None)``. Both sets
+    keep both classes; a split that cannot do that raises :class:`DataError`.
+    """
+    if not 0.0 <= validation_fraction < 1.0:
+        raise DataError(
+            f"validation_fraction: must be at least 0 and below 1, got {validation_fraction}"
+        )
+    if validation_fraction == 0.0:
+        return dataset, None
+    rng = np.random.default_rng(seed)
+    validation_rows: list[NDArray[np.intp]] = []
+    train_rows: list[NDArray[np.intp]] = []
+    for label in (0, 1):
+        rows = np.flatnonzero(dataset.labels == label)
+        rng.shuffle(rows)
+        n_validation = max(1, round(validation_fraction * rows.size))
+        if n_validation >= rows.size:
+            raise DataError(
+                f"validation_fraction: class {label} has {rows.size} points, too few to keep "
+                "some for both training and validation"
+            )
+        validation_rows.append(rows[:n_validation])
+        train_rows.append(rows[n_validation:])
+    train_index = np.sort(np.concatenate(train_rows))
+    validation_index = np.sort(np.concatenate(validation_rows))
+    return dataset.subset(train_index), dataset.subset(validation_index)

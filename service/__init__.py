@@ -1,0 +1,1 @@
+"""PlaneNet service: the HTTP API, store and job runner over the core."""

@@ -30,21 +30,32 @@ class Dataset:
         return Dataset(points=self.points[indices], labels=self.labels[indices])
 
 
+def _as_float_array(values: ArrayLike, name: str, expected: str, allow_bool: bool) -> FloatArray:
+    """``values`` as a float64 array of any shape; strings, complex numbers and values too
+    large for a float are refused with a :class:`DataError` (as are booleans unless allowed).
+    """
+    refused_kinds = "USc" if allow_bool else "USbc"
+    try:
+        raw = np.asarray(values)
+        if raw.dtype.kind in refused_kinds:
+            raise TypeError(f"got values of type {raw.dtype}")
+        return raw.astype(np.float64)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise DataError(f"{name}: not {expected} ({error})") from None
+
+
 def validate_points(points: ArrayLike, name: str = "points") -> FloatArray:
     """Return ``points`` as a float64 array of shape (n, 2), n >= 1, with finite values.
 
     Raises :class:`DataError` naming what is wrong otherwise.
     """
-    try:
-        array = np.array(points, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise DataError(f"{name}: not a list of [x, y] pairs of numbers ({error})") from None
+    array = _as_float_array(points, name, "a list of [x, y] pairs of numbers", allow_bool=False)
+    if array.ndim >= 1 and array.shape[0] == 0:
+        raise DataError(f"{name}: at least one point is required, got none")
     if array.ndim != 2 or array.shape[1] != 2:
         raise DataError(
             f"{name}: expected a list of [x, y] pairs (shape (n, 2)), got shape {array.shape}"
         )
-    if array.shape[0] == 0:
-        raise DataError(f"{name}: at least one point is required")
     finite = np.isfinite(array).all(axis=1)
     if not finite.all():
         first_bad = int(np.argmin(finite))
@@ -59,12 +70,11 @@ def make_dataset(points: ArrayLike, labels: ArrayLike) -> Dataset:
     classes present (a classifier cannot learn a boundary from one class).
     """
     point_array = validate_points(points)
-    try:
-        label_values = np.array(labels, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise DataError(f"labels: not a list of 0s and 1s ({error})") from None
+    label_values = _as_float_array(labels, "labels", "a list of 0s and 1s", allow_bool=True)
     if label_values.ndim != 1:
-        raise DataError(f"labels: expected a flat list of 0s and 1s, got shape {label_values.shape}")
+        raise DataError(
+            f"labels: expected a flat list of 0s and 1s, got shape {label_values.shape}"
+        )
     if label_values.shape[0] != point_array.shape[0]:
         raise DataError(
             f"labels: there are {label_values.shape[0]} labels for {point_array.shape[0]} "
@@ -75,8 +85,11 @@ def make_dataset(points: ArrayLike, labels: ArrayLike) -> Dataset:
         first_bad = int(np.argmin(is_binary))
         raise DataError(f"labels[{first_bad}]: must be 0 or 1, got {label_values[first_bad]}")
     label_array = label_values.astype(np.int64)
-    if np.unique(label_array).size < 2:
-        raise DataError("labels: both classes (0 and 1) must be present")
+    present = np.unique(label_array)
+    if present.size < 2:
+        raise DataError(
+            f"labels: both classes (0 and 1) must be present, got only class {present[0]}"
+        )
     return Dataset(points=point_array, labels=label_array)
 
 

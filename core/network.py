@@ -1,0 +1,65 @@
+"""A feed-forward binary classifier over 2-D points: prediction from given parameters."""
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from core.activations import get_activation
+from core.dataset import validate_points
+from core.losses import sigmoid
+from core.parameters import FloatArray, Parameters
+
+DEFAULT_THRESHOLD = 0.5
+
+# Rows per chunk when predicting: bounds the memory of hidden activations for huge inputs.
+_CHUNK_ROWS = 65_536
+
+
+class Network:
+    """Parameters plus the hidden activation: enough to predict.
+
+    Hidden layers apply ``activation``; the single output unit applies the sigmoid, so
+    :meth:`predict_proba` gives the probability of class 1.
+    """
+
+    def __init__(self, parameters: Parameters, activation: str = "relu") -> None:
+        self._activation = get_activation(activation)
+        self.parameters = parameters
+
+    @property
+    def activation(self) -> str:
+        """The hidden layers' activation name."""
+        return self._activation.name
+
+    def logits(self, points: ArrayLike) -> FloatArray:
+        """Output logits (n,) for points (n, 2), before the sigmoid."""
+        point_array = validate_points(points)
+        result = np.empty(point_array.shape[0])
+        for start in range(0, point_array.shape[0], _CHUNK_ROWS):
+            chunk = point_array[start : start + _CHUNK_ROWS]
+            result[start : start + chunk.shape[0]] = self._chunk_logits(chunk)
+        return result
+
+    def _chunk_logits(self, points: FloatArray) -> FloatArray:
+        activations = points
+        last = len(self.parameters.weights) - 1
+        for layer, (weights, bias) in enumerate(
+            zip(self.parameters.weights, self.parameters.biases, strict=True)
+        ):
+            z = activations @ weights + bias
+            if layer < last:
+                self._activation.forward(z, z)
+            activations = z
+        return activations[:, 0]
+
+    def predict_proba(self, points: ArrayLike) -> FloatArray:
+        """Class-1 probabilities (n,) for points (n, 2)."""
+        return sigmoid(self.logits(points))
+
+    def predict(self, points: ArrayLike, threshold: float = DEFAULT_THRESHOLD) -> NDArray[np.int64]:
+        """Labels (n,): 1 where the class-1 probability exceeds ``threshold``, else 0."""
+        return (self.predict_proba(points) > threshold).astype(np.int64)
+
+
+def accuracy(predicted: NDArray[np.int64], labels: NDArray[np.int64]) -> float:
+    """Fraction of ``predicted`` labels (n,) equal to ``labels`` (n,), in [0, 1]."""
+    return float(np.mean(predicted == labels))

@@ -1,0 +1,282 @@
+"""The training loop: epochs of forward, loss, backward and update, with progress and stopping."""
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.activations import get_activation
+from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
+from core.config import EarlyStopping, TrainingConfig
+from core.dataset import Dataset
+from core.errors import TrainingCancelled, TrainingDiverged
+from core.initializers import initialize
+from core.losses import binary_cross_entropy
+from core.network import Network, accuracy
+from core.optimizers import make_optimizer
+from core.parameters import FloatArray, Parameters, make_parameters
+
+__all__ = [
+    "EarlyStopping",
+    "Metrics",
+    "Progress",
+    "TrainingConfig",
+    "TrainingResult",
+    "evaluate",
+    "train",
+]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a run, handed to the progress callback.
+
+    ``loss_history`` (epoch,) and ``validation_loss_history`` (epoch,) are read-only views
+    of the run's histories so far; copy them to keep them past the callback.
+    """
+
+    epoch: int
+    epochs: int
+    loss: float
+    validation_loss: float | None
+    validation_accuracy: float | None
+    loss_history: FloatArray
+    validation_loss_history: FloatArray | None
+    elapsed_seconds: float
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a finished run gives: the network and its per-epoch histories (epochs_run,)."""
+
+    network: Network
+    loss_history: FloatArray
+    validation_loss_history: FloatArray | None
+    epochs_run: int
+    best_epoch: int | None
+    stopped_early: bool
+    train_seconds: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Cross-entropy loss and accuracy (in [0, 1]) of a network on a dataset."""
+
+    loss: float
+    accuracy: float
+
+
+def evaluate(network: Network, dataset: Dataset) -> Metrics:
+    """Loss and accuracy of ``network`` on ``dataset``, without the L2 penalty."""
+    logits = network.logits(dataset.points)
+    loss = binary_cross_entropy(logits, dataset.labels.astype(np.float64))
+    return Metrics(loss=loss, accuracy=accuracy((logits > 0.0).astype(np.int64), dataset.labels))
+
+
+class _Stopper:
+    """Early-stopping bookkeeping: the best monitored loss, its epoch and parameters."""
+
+    def __init__(self, rule: EarlyStopping) -> None:
+        self.rule = rule
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_vector: FloatArray | None = None
+
+    def should_stop(self, epoch: int, monitored_loss: float, parameters: FlatParameters) -> bool:
+        """Record ``epoch``'s loss (of the parameters before its update); True to stop."""
+        if monitored_loss < self.best_loss - self.rule.min_delta:
+            self.best_loss, self.best_epoch = monitored_loss, epoch
+            if self.rule.restore_best:
+                self.best_vector = parameters.vector.copy()
+            return False
+        return epoch - self.best_epoch >= self.rule.patience
+
+
+def train(
+    config: TrainingConfig,
+    train_set: Dataset,
+    validation_set: Dataset | None = None,
+    *,
+    initial_parameters: Parameters | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    progress_interval: float = 0.25,
+) -> TrainingResult:
+    """Train a network on ``train_set`` as ``config`` says.
+
+    Full batch (the tutorial): each epoch records the loss of the current parameters (and
+    the validation loss, when there is a validation set), then updates them. Mini-batch:
+    the epoch's loss is the mean of its batch losses, and the validation loss is measured
+    after the epoch's updates. ``on_progress`` and ``should_cancel`` are called at most every
+    ``progress_interval`` seconds, and ``on_progress`` once more at the end.
+
+    Raises :class:`TrainingCancelled` when ``should_cancel`` returns True,
+    :class:`TrainingDiverged` when the loss stops being finite, and
+    :class:`ParameterError` for initial parameters that do not fit the configuration.
+    """
+    run = _TrainingRun(config, train_set, validation_set, initial_parameters)
+    return run.run(on_progress, should_cancel, progress_interval)
+
+
+class _TrainingRun:
+    """The state of one run: parameters, optimizer, buffers and histories."""
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        train_set: Dataset,
+        validation_set: Dataset | None,
+        initial_parameters: Parameters | None,
+    ) -> None:
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)
+        if initial_parameters is None:
+            initial_parameters = initialize(config.layer_sizes, config.init, self.rng)
+        else:
+            initial_parameters = make_parameters(
+                initial_parameters.weights, initial_parameters.biases, config.hidden_layers
+            )
+        self.parameters = FlatParameters.from_parameters(initial_parameters)
+        self.gradient = FlatParameters(config.layer_sizes)
+        self.optimizer = make_optimizer(
+            config.optimizer, self.parameters.vector.size, config.hyperparameters
+        )
+        self.activation = get_activation(config.activation)
+
+        self.points = with_ones_row(train_set.points)
+        self.labels = labels_row(train_set.labels)
+        self.n_points = self.points.shape[1]
+        self.batch_size = min(config.batch_size or self.n_points, self.n_points)
+        self.workspaces: dict[int, Workspace] = {}
+        self.shuffled_points = np.empty_like(self.points)
+        self.shuffled_labels = np.empty_like(self.labels)
+
+        self.validation: tuple[FloatArray, FloatArray, Workspace] | None = None
+        if validation_set is not None:
+            self.validation = (
+                with_ones_row(validation_set.points),
+                labels_row(validation_set.labels),
+                Workspace(config.layer_sizes, len(validation_set), self.activation),
+            )
+        self.loss_history = np.empty(config.epochs)
+        self.validation_loss_history = np.empty(config.epochs) if validation_set else None
+        self.validation_loss: float | None = None
+        self.validation_accuracy: float | None = None
+        self.stopper = _Stopper(config.early_stopping) if config.early_stopping else None
+
+    def _workspace(self, rows: int) -> Workspace:
+        if rows not in self.workspaces:
+            self.workspaces[rows] = Workspace(self.config.layer_sizes, rows, self.activation)
+        return self.workspaces[rows]
+
+    def _validate(self, epoch: int) -> None:
+        """Measure the current parameters on the validation set, if there is one."""
+        if self.validation is None or self.validation_loss_history is None:
+            return
+        points, labels, workspace = self.validation
+        logits = workspace.forward(points, self.parameters)
+        self.validation_loss = binary_cross_entropy(logits, labels)
+        self.validation_accuracy = float(np.mean((logits > 0.0) == (labels > 0.5)))
+        self.validation_loss_history[epoch] = self.validation_loss
+
+    def _mini_batch_epoch(self) -> float:
+        """One pass over the reshuffled points; returns the mean of the batch losses."""
+        order = self.rng.permutation(self.n_points)
+        np.take(self.points, order, axis=1, out=self.shuffled_points)
+        np.take(self.labels, order, axis=1, out=self.shuffled_labels)
+        epoch_loss = 0.0
+        for start in range(0, self.n_points, self.batch_size):
+            batch_points = self.shuffled_points[:, start : start + self.batch_size]
+            rows = batch_points.shape[1]
+            batch_loss = self._workspace(rows).loss_and_gradient(
+                batch_points,
+                self.shuffled_labels[:, start : start + self.batch_size],
+                self.parameters,
+                self.gradient,
+                self.config.l2,
+            )
+            self.optimizer.step(self.parameters.vector, self.gradient.vector, 1.0 / rows)
+            epoch_loss += batch_loss * rows / self.n_points
+        return epoch_loss
+
+    def _record(self, epoch: int, loss: float) -> bool:
+        """Store the epoch's loss; True when early stopping says to stop here."""
+        if not math.isfinite(loss):
+            raise TrainingDiverged(epoch, loss)
+        self.loss_history[epoch] = loss
+        if self.stopper is None:
+            return False
+        monitored = loss if self.validation_loss is None else self.validation_loss
+        return self.stopper.should_stop(epoch, monitored, self.parameters)
+
+    def _progress(self, epochs_run: int, elapsed_seconds: float) -> Progress:
+        history = self.validation_loss_history
+        return Progress(
+            epoch=epochs_run,
+            epochs=self.config.epochs,
+            loss=float(self.loss_history[epochs_run - 1]),
+            validation_loss=self.validation_loss,
+            validation_accuracy=self.validation_accuracy,
+            loss_history=self.loss_history[:epochs_run],
+            validation_loss_history=None if history is None else history[:epochs_run],
+            elapsed_seconds=elapsed_seconds,
+        )
+
+    def run(
+        self,
+        on_progress: Callable[[Progress], None] | None,
+        should_cancel: Callable[[], bool] | None,
+        progress_interval: float,
+    ) -> TrainingResult:
+        started = time.perf_counter()
+        next_report = started + progress_interval
+        full_batch = self._workspace(self.n_points) if self.batch_size == self.n_points else None
+        epochs_run = 0
+        stopped_early = False
+        for epoch in range(self.config.epochs):
+            if full_batch is not None:
+                self._validate(epoch)
+                loss = full_batch.loss_and_gradient(
+                    self.points, self.labels, self.parameters, self.gradient, self.config.l2
+                )
+                stopped_early = self._record(epoch, loss)
+                if not stopped_early:
+                    self.optimizer.step(
+                        self.parameters.vector, self.gradient.vector, 1.0 / self.n_points
+                    )
+            else:
+                loss = self._mini_batch_epoch()
+                self._validate(epoch)
+                stopped_early = self._record(epoch, loss)
+            epochs_run = epoch + 1
+            if stopped_early:
+                break
+            now = time.perf_counter()
+            if now >= next_report:
+                next_report = now + progress_interval
+                if should_cancel is not None and should_cancel():
+                    raise TrainingCancelled(epochs_run)
+                if on_progress is not None:
+                    on_progress(self._progress(epochs_run, now - started))
+
+        if on_progress is not None:
+            on_progress(self._progress(epochs_run, time.perf_counter() - started))
+        return self._result(epochs_run, stopped_early, time.perf_counter() - started)
+
+    def _result(self, epochs_run: int, stopped_early: bool, seconds: float) -> TrainingResult:
+        if self.stopper is not None and self.stopper.best_vector is not None:
+            self.parameters.vector[:] = self.stopper.best_vector
+        if not np.isfinite(self.parameters.vector).all():
+            raise TrainingDiverged(epochs_run, math.nan)
+        history = self.validation_loss_history
+        return TrainingResult(
+            network=Network(self.parameters.to_parameters(), self.config.activation),
+            loss_history=self.loss_history[:epochs_run].copy(),
+            validation_loss_history=None if history is None else history[:epochs_run].copy(),
+            epochs_run=epochs_run,
+            best_epoch=None if self.stopper is None else self.stopper.best_epoch,
+            stopped_early=stopped_early,
+            train_seconds=seconds,
+        )

@@ -132,9 +132,12 @@ class Workspace:
         for layer in range(last, -1, -1):
             np.matmul(self.inputs[layer], self.grad_logits[layer].T, out=gradient.blocks[layer])
             if layer > 0:
-                np.matmul(
-                    parameters.weights[layer], self.grad_logits[layer], out=self.grad_inputs[layer]
-                )
+                weights = parameters.weights[layer]
+                if weights.shape[1] == 1:
+                    # An outer product: broadcasting beats a (fan_in, 1) @ (1, n) matmul.
+                    np.multiply(weights, self.grad_logits[layer], out=self.grad_inputs[layer])
+                else:
+                    np.matmul(weights, self.grad_logits[layer], out=self.grad_inputs[layer])
                 self.activation.backward(
                     self.grad_inputs[layer],
                     self.logits[layer - 1],

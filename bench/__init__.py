@@ -1,0 +1,1 @@
+"""PlaneNet benchmarks: scripts that print figures; run them with `make bench`."""

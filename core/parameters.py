@@ -100,7 +100,7 @@ def _as_float_array(value: object, ndim: int, name: str) -> FloatArray:
     """Convert ``value`` to a finite float64 array of rank ``ndim`` with no empty axis."""
     try:
         array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ParameterError(f"{name}: not an array of numbers ({error})") from None
     if array.ndim != ndim:
         expected = "a matrix (list of rows)" if ndim == 2 else "a vector (list of numbers)"

@@ -1,0 +1,31 @@
+# PlaneNet: the API and its local training workers in one container.
+# Build: docker build -t planenet .   Run: docker run -p 8000:8000 -v planenet-data:/data planenet
+
+# Stage 1: build the wheel from the sources.
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN pip install --no-cache-dir build==1.2.2.post1
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY service ./service
+RUN python -m build --wheel --outdir /dist
+
+# Stage 2: install the wheel alone into a slim runtime image, run as a non-root user.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PLANENET_PORT=8000 \
+    PLANENET_DATA_DIR=/data
+RUN groupadd --gid 10001 planenet \
+    && useradd --create-home --uid 10001 --gid 10001 planenet \
+    && mkdir /data \
+    && chown planenet:planenet /data
+COPY --from=build /dist/ /tmp/dist/
+RUN pip install --no-cache-dir /tmp/dist/*.whl && rm -rf /tmp/dist
+USER 10001:10001
+WORKDIR /home/planenet
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PLANENET_PORT', '8000') + '/healthz', timeout=4)"]
+CMD ["planenet", "serve", "--host", "0.0.0.0"]

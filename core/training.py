@@ -54,6 +54,7 @@ class TrainingResult:
     network: Network
     loss_history: FloatArray
     validation_loss_history: FloatArray | None
+    validation_accuracy_history: FloatArray | None
     epochs_run: int
     best_epoch: int | None
     stopped_early: bool
@@ -162,6 +163,7 @@ class _TrainingRun:
             )
         self.loss_history = np.empty(config.epochs)
         self.validation_loss_history = np.empty(config.epochs) if validation_set else None
+        self.validation_accuracy_history = np.empty(config.epochs) if validation_set else None
         self.validation_loss: float | None = None
         self.validation_accuracy: float | None = None
         self.stopper = _Stopper(config.early_stopping) if config.early_stopping else None
@@ -173,13 +175,18 @@ class _TrainingRun:
 
     def _validate(self, epoch: int) -> None:
         """Measure the current parameters on the validation set, if there is one."""
-        if self.validation is None or self.validation_loss_history is None:
+        if (
+            self.validation is None
+            or self.validation_loss_history is None
+            or self.validation_accuracy_history is None
+        ):
             return
         points, labels, workspace = self.validation
         logits = workspace.forward(points, self.parameters)
         self.validation_loss = binary_cross_entropy(logits, labels)
         self.validation_accuracy = float(np.mean((logits > 0.0) == (labels > 0.5)))
         self.validation_loss_history[epoch] = self.validation_loss
+        self.validation_accuracy_history[epoch] = self.validation_accuracy
 
     def _mini_batch_epoch(self) -> float:
         """One pass over the reshuffled points; returns the mean of the batch losses."""
@@ -270,11 +277,14 @@ class _TrainingRun:
             self.parameters.vector[:] = self.stopper.best_vector
         if not np.isfinite(self.parameters.vector).all():
             raise TrainingDiverged(epochs_run, math.nan)
-        history = self.validation_loss_history
+        losses, accuracies = self.validation_loss_history, self.validation_accuracy_history
         return TrainingResult(
             network=Network(self.parameters.to_parameters(), self.config.activation),
             loss_history=self.loss_history[:epochs_run].copy(),
-            validation_loss_history=None if history is None else history[:epochs_run].copy(),
+            validation_loss_history=None if losses is None else losses[:epochs_run].copy(),
+            validation_accuracy_history=(
+                None if accuracies is None else accuracies[:epochs_run].copy()
+            ),
             epochs_run=epochs_run,
             best_epoch=None if self.stopper is None else self.stopper.best_epoch,
             stopped_early=stopped_early,

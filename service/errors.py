@@ -1,0 +1,67 @@
+"""Domain errors of the service: what went wrong, without any HTTP; problems.py maps them."""
+
+
+class ServiceError(Exception):
+    """Base class of the service's domain errors; ``str(error)`` is the client-facing detail."""
+
+
+class NotFound(ServiceError):
+    """No resource of this kind has this id."""
+
+    def __init__(self, kind: str, resource_id: str) -> None:
+        super().__init__(f"there is no {kind} with id {resource_id!r}")
+        self.kind = kind
+        self.resource_id = resource_id
+
+
+class WrongState(ServiceError):
+    """The resource exists but its state forbids the operation (e.g. cancel a finished job)."""
+
+
+class LimitExceeded(ServiceError):
+    """A request asks for more than a configured limit allows."""
+
+    def __init__(self, what: str, requested: int, limit: int, setting: str) -> None:
+        super().__init__(
+            f"{what} is {requested}, over the limit of {limit} "
+            f"(raise it with the setting {setting})"
+        )
+        self.what = what
+        self.requested = requested
+        self.limit = limit
+        self.setting = setting
+
+
+class BodyTooLarge(ServiceError):
+    """The request body is larger than the configured maximum."""
+
+    def __init__(self, limit: int, setting: str) -> None:
+        super().__init__(
+            f"the request body is larger than {limit} bytes (raise it with the setting {setting})"
+        )
+        self.limit = limit
+        self.setting = setting
+
+
+class Unauthorized(ServiceError):
+    """The request lacks a valid API key."""
+
+
+class NotReady(ServiceError):
+    """The service cannot serve requests right now (database unreachable, workers down)."""
+
+
+class LeaseLost(ServiceError):
+    """A worker tried to write a job it no longer owns (it was failed, cancelled or re-assigned)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id!r} is no longer held by this worker; the write was refused")
+        self.job_id = job_id
+
+
+class InvalidInput(ServiceError):
+    """The request is well-formed but names impossible values; ``errors`` lists (field, message)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        self.errors = errors

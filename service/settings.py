@@ -1,0 +1,83 @@
+"""The service's settings: one class read from `PLANENET_*` environment variables and flags."""
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+ENV_PREFIX = "PLANENET_"
+
+
+def _default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+class Settings(BaseSettings):
+    """Where the service listens, where it keeps its data, who may change state, and its limits.
+
+    Every field is read from ``PLANENET_<FIELD>`` (e.g. ``PLANENET_MAX_EPOCHS``); the flags of
+    ``planenet serve`` override the environment. The limits are enforced before any work
+    starts: a request over one is answered 413 naming the limit and its setting.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; None means SQLite at {data_dir}/planenet.db"
+    )
+    workers: int = Field(
+        default_factory=_default_workers,
+        ge=0,
+        description="training worker processes; 0 runs none here (workers elsewhere claim jobs)",
+    )
+    api_key: SecretStr | None = None
+    protect_reads: bool = False
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: LogLevel = "info"
+
+    max_epochs: int = Field(default=100_000, ge=1)
+    max_training_points: int = Field(default=100_000, ge=1)
+    max_hidden_layers: int = Field(default=8, ge=0)
+    max_units: int = Field(default=256, ge=1, description="units per hidden layer")
+    max_predict_points: int = Field(default=100_000, ge=1)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_boundary_resolution: int = Field(default=500, ge=2)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated string (``a,b``) as well as a list."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_log_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to use: the configured one, or SQLite inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'planenet.db'}"
+
+    @property
+    def api_key_value(self) -> str | None:
+        """The configured API key in clear, or None when state changes are open to all."""
+        if self.api_key is None or not self.api_key.get_secret_value():
+            return None
+        return self.api_key.get_secret_value()
+
+
+def setting_env_name(field_name: str) -> str:
+    """The environment variable of a setting, e.g. ``max_epochs`` -> ``PLANENET_MAX_EPOCHS``."""
+    return f"{ENV_PREFIX}{field_name.upper()}"

@@ -1,0 +1,51 @@
+"""Encoding of the stored arrays (loss histories, datasets) as the core's compact npz bytes."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.dataset import Dataset
+from core.serialization import arrays_from_bytes, arrays_to_bytes
+from service.store.records import LossHistory
+
+FloatArray = NDArray[np.float64]
+
+
+def encode_loss_history(loss: FloatArray, validation_loss: FloatArray | None = None) -> bytes:
+    """Bytes of a loss history: ``loss`` (epochs_run,), ``validation_loss`` the same or None."""
+    arrays = {"loss": np.asarray(loss, dtype=np.float64)}
+    if validation_loss is not None:
+        arrays["validation_loss"] = np.asarray(validation_loss, dtype=np.float64)
+    return arrays_to_bytes(arrays)
+
+
+def decode_loss_history(data: bytes) -> LossHistory:
+    arrays = arrays_from_bytes(data)
+    return LossHistory(loss=arrays["loss"], validation_loss=arrays.get("validation_loss"))
+
+
+def encode_dataset(dataset: Dataset) -> bytes:
+    """Bytes of one dataset: points (n, 2) float64 and labels (n,) int64."""
+    return arrays_to_bytes({"points": dataset.points, "labels": dataset.labels})
+
+
+def decode_dataset(data: bytes) -> Dataset:
+    arrays = arrays_from_bytes(data)
+    return Dataset(points=arrays["points"], labels=arrays["labels"])
+
+
+def encode_datasets(train_set: Dataset, validation_set: Dataset | None) -> bytes:
+    """Bytes of a model's training set and, when split, its validation set."""
+    arrays = {"train_points": train_set.points, "train_labels": train_set.labels}
+    if validation_set is not None:
+        arrays["validation_points"] = validation_set.points
+        arrays["validation_labels"] = validation_set.labels
+    return arrays_to_bytes(arrays)
+
+
+def decode_datasets(data: bytes) -> tuple[Dataset, Dataset | None]:
+    arrays = arrays_from_bytes(data)
+    train_set = Dataset(points=arrays["train_points"], labels=arrays["train_labels"])
+    if "validation_points" not in arrays:
+        return train_set, None
+    validation_set = Dataset(points=arrays["validation_points"], labels=arrays["validation_labels"])
+    return train_set, validation_set

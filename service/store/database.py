@@ -1,0 +1,82 @@
+"""Engine and session creation: SQLite tuned for concurrent readers and one writer, or any URL."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.store.tables import Base
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    """An engine with two session factories: reads, and writes that take the write lock at once.
+
+    On SQLite a write transaction begins with ``BEGIN IMMEDIATE`` so two writers never both
+    read first and then fail to upgrade their lock; readers use a plain ``BEGIN`` and, with
+    WAL, never wait for writers.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _create_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        writer = (
+            self.engine.execution_options(planenet_write=True) if self.is_sqlite else self.engine
+        )
+        self._write_sessions = sessionmaker(writer, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        """Create the tables that do not exist yet (idempotent)."""
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads; it is closed (and its transaction ended) on exit."""
+        with self._read_sessions() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction: committed on a normal exit, rolled back on an exception."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _begin...).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    if connection.get_execution_options().get("planenet_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")

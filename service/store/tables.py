@@ -1,0 +1,102 @@
+"""The database tables: training jobs and the models they produce (SQLAlchemy 2 typed ORM)."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class JobStatus(StrEnum):
+    """The life of a job: queued -> running -> one of the three finished states."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the PlaneNet tables."""
+
+
+class JobRow(Base):
+    """One training job: its request, its status and progress, and who (which lease) runs it.
+
+    ``lease`` is a fresh token set when a worker claims the job; every write a worker makes
+    names it, so a worker whose job was failed or re-assigned meanwhile cannot overwrite it.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    name: Mapped[str | None] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    training_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    initial_parameters: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    epoch: Mapped[int] = mapped_column(default=0)
+    epochs: Mapped[int] = mapped_column(default=0)
+    loss: Mapped[float | None] = mapped_column(Float)
+    validation_loss: Mapped[float | None] = mapped_column(Float)
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    loss_history: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    model_id: Mapped[str | None] = mapped_column(String(32))
+    lease: Mapped[str | None] = mapped_column(String(32))
+    worker: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_jobs_created_at", "created_at"),
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+    )
+
+
+class ModelRow(Base):
+    """One trained model: its configuration and metrics, and its arrays as the core's bytes."""
+
+    __tablename__ = "models"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    loss_history: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    datasets: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    __table_args__ = (Index("ix_models_created_at", "created_at"),)

@@ -1,0 +1,259 @@
+"""The store: jobs' life cycle, claims and leases, recovery, and models kept bit-identically."""
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from core.dataset import make_dataset
+from core.parameters import Parameters, make_parameters
+from core.serialization import parameters_to_bytes
+from service.errors import LeaseLost, NotFound, WrongState
+from service.store.codec import encode_datasets, encode_loss_history
+from service.store.database import Database
+from service.store.records import NewModel
+from service.store.repository import Repository
+from service.store.tables import JobStatus
+
+CONFIG: dict[str, Any] = {"epochs": 100, "hidden_layers": [4]}
+
+
+def some_parameters(seed: int = 0) -> Parameters:
+    rng = np.random.default_rng(seed)
+    return make_parameters(
+        [rng.normal(size=(2, 4)), rng.normal(size=(4, 1))], [rng.normal(size=4), rng.normal(size=1)]
+    )
+
+
+def some_model(seed: int = 0) -> NewModel:
+    rng = np.random.default_rng(seed)
+    train_set = make_dataset(rng.normal(size=(10, 2)), [0, 1] * 5)
+    validation_set = make_dataset(rng.normal(size=(4, 2)), [0, 1, 1, 0])
+    return NewModel(
+        name=f"model-{seed}",
+        config=CONFIG,
+        metrics={"train_accuracy": 1.0},
+        parameters=parameters_to_bytes(some_parameters(seed)),
+        loss_history=encode_loss_history(rng.random(100), rng.random(100)),
+        datasets=encode_datasets(train_set, validation_set),
+    )
+
+
+def train_one(repository: Repository, seed: int = 0) -> str:
+    """Create, claim and complete a job; returns the model id."""
+    job = repository.create_job(CONFIG, name=f"job-{seed}")
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    assert claimed.id == job.id
+    return repository.complete_job(job.id, claimed.lease, some_model(seed), 100, 0.1).id
+
+
+def test_new_job_is_queued_and_readable(repository: Repository) -> None:
+    job = repository.create_job(CONFIG, name="first")
+    stored = repository.get_job(job.id)
+    assert stored.status is JobStatus.QUEUED
+    assert (stored.name, stored.config, stored.epochs) == ("first", CONFIG, 100)
+    assert stored.created_at.tzinfo is not None
+
+
+def test_unknown_job_is_not_found(repository: Repository) -> None:
+    with pytest.raises(NotFound, match="no job with id 'nope'"):
+        repository.get_job("nope")
+
+
+def test_jobs_list_newest_first_with_total_and_status_filter(repository: Repository) -> None:
+    ids = [repository.create_job(CONFIG).id for _ in range(5)]
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    assert claimed.id == ids[0]
+    page = repository.list_jobs(limit=2, offset=1)
+    assert [job.id for job in page.items] == [ids[3], ids[2]]
+    assert (page.total, page.limit, page.offset) == (5, 2, 1)
+    running = repository.list_jobs(status=JobStatus.RUNNING)
+    assert [job.id for job in running.items] == [ids[0]]
+    assert running.total == 1
+
+
+def test_claims_take_the_oldest_job_once(repository: Repository) -> None:
+    first, second = repository.create_job(CONFIG), repository.create_job(CONFIG)
+    claims = [repository.claim_next_job(f"tester:{n}") for n in range(3)]
+    assert [claim.id if claim else None for claim in claims] == [first.id, second.id, None]
+    assert claims[0] is not None
+    assert claims[1] is not None
+    assert claims[0].lease != claims[1].lease
+    assert repository.get_job(first.id).worker == "tester:0"
+
+
+def test_claim_returns_the_given_points_and_initial_parameters(repository: Repository) -> None:
+    data = make_dataset([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], [0, 1, 1])
+    parameters = some_parameters(3)
+    repository.create_job(CONFIG, training_data=data, initial_parameters=parameters)
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    assert claimed.training_data is not None
+    assert np.array_equal(claimed.training_data.points, data.points)
+    assert np.array_equal(claimed.training_data.labels, data.labels)
+    assert claimed.initial_parameters is not None
+    assert claimed.initial_parameters.equals(parameters)
+
+
+def test_cancel_of_a_queued_job_is_immediate_and_it_is_never_claimed(
+    repository: Repository,
+) -> None:
+    job = repository.create_job(CONFIG)
+    cancelled = repository.request_cancel(job.id)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.finished_at is not None
+    assert repository.claim_next_job("tester:1") is None
+
+
+def test_cancel_of_a_running_job_is_a_request_the_worker_sees(repository: Repository) -> None:
+    job = repository.create_job(CONFIG)
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    before = repository.record_progress(
+        job.id, claimed.lease, epoch=1, epochs=100, loss=0.5, validation_loss=None
+    )
+    assert before.lease_held
+    assert not before.cancel_requested
+    requested = repository.request_cancel(job.id)
+    assert requested.status is JobStatus.RUNNING
+    assert requested.cancel_requested
+    after = repository.check_job(job.id, claimed.lease)
+    assert after.lease_held
+    assert after.cancel_requested
+    assert repository.finish_job(job.id, claimed.lease, JobStatus.CANCELLED)
+    assert repository.get_job(job.id).status is JobStatus.CANCELLED
+
+
+def test_cancel_of_a_finished_job_is_a_wrong_state(repository: Repository) -> None:
+    job = repository.create_job(CONFIG)
+    repository.request_cancel(job.id)
+    with pytest.raises(WrongState, match="already finished"):
+        repository.request_cancel(job.id)
+    with pytest.raises(NotFound):
+        repository.request_cancel("nope")
+
+
+def test_progress_and_loss_history_so_far(repository: Repository) -> None:
+    job = repository.create_job(CONFIG)
+    assert repository.job_loss_history(job.id) is None
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    losses = np.array([0.7, 0.6, 0.5])
+    repository.record_progress(
+        job.id,
+        claimed.lease,
+        epoch=3,
+        epochs=100,
+        loss=0.5,
+        validation_loss=0.55,
+        loss_history=encode_loss_history(losses),
+    )
+    stored = repository.get_job(job.id)
+    assert (stored.epoch, stored.epochs, stored.loss, stored.validation_loss) == (3, 100, 0.5, 0.55)
+    history = repository.job_loss_history(job.id)
+    assert history is not None
+    assert np.array_equal(history.loss, losses)
+    assert history.validation_loss is None
+    with pytest.raises(NotFound):
+        repository.job_loss_history("nope")
+
+
+def test_success_stores_the_model_and_marks_the_job_in_one_step(repository: Repository) -> None:
+    model_id = train_one(repository)
+    model = repository.get_model(model_id)
+    job = repository.get_job(model.job_id or "")
+    assert job.status is JobStatus.SUCCEEDED
+    assert job.model_id == model_id
+    assert (model.name, model.config, model.metrics) == ("model-0", CONFIG, {"train_accuracy": 1.0})
+
+
+def test_model_arrays_come_back_bit_identical(repository: Repository) -> None:
+    model_id = train_one(repository, seed=7)
+    record, parameters = repository.get_model_parameters(model_id)
+    assert record.id == model_id
+    assert parameters.equals(some_parameters(7))
+    _, artifacts = repository.get_model_artifacts(model_id)
+    assert artifacts.parameters.equals(some_parameters(7))
+    assert artifacts.activation == "relu"
+    rng = np.random.default_rng(7)
+    train_points, validation_points = rng.normal(size=(10, 2)), rng.normal(size=(4, 2))
+    assert np.array_equal(artifacts.train_set.points, train_points)
+    assert artifacts.validation_set is not None
+    assert np.array_equal(artifacts.validation_set.points, validation_points)
+    assert np.array_equal(artifacts.loss_history.loss, rng.random(100))
+    assert artifacts.loss_history.validation_loss is not None
+
+
+def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
+    job = repository.create_job(CONFIG)
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    assert repository.recover_interrupted_jobs("interrupted: test") == [job.id]
+    ack = repository.record_progress(
+        job.id, claimed.lease, epoch=5, epochs=100, loss=0.1, validation_loss=None
+    )
+    assert not ack.lease_held
+    with pytest.raises(LeaseLost):
+        repository.complete_job(job.id, claimed.lease, some_model(), 100, 0.1)
+    assert not repository.finish_job(job.id, claimed.lease, JobStatus.CANCELLED)
+    stored = repository.get_job(job.id)
+    assert (stored.status, stored.error, stored.epoch) == (JobStatus.FAILED, "interrupted: test", 0)
+    assert repository.list_models().total == 0
+
+
+def test_recovery_fails_only_running_jobs(repository: Repository) -> None:
+    queued = repository.create_job(CONFIG)
+    running = repository.create_job(CONFIG)
+    repository.request_cancel(queued.id)
+    still_queued = repository.create_job(CONFIG)
+    assert repository.claim_next_job("tester:1") is not None
+    assert repository.recover_interrupted_jobs("gone") == [running.id]
+    assert repository.get_job(still_queued.id).status is JobStatus.QUEUED
+    assert repository.get_job(queued.id).status is JobStatus.CANCELLED
+
+
+def test_failing_a_dead_workers_jobs_leaves_the_others(repository: Repository) -> None:
+    first, second = repository.create_job(CONFIG), repository.create_job(CONFIG)
+    repository.claim_next_job("host:1")
+    repository.claim_next_job("host:2")
+    assert repository.fail_jobs_of_worker("host:2", "died") == [second.id]
+    assert repository.get_job(first.id).status is JobStatus.RUNNING
+    assert repository.get_job(second.id).error == "died"
+
+
+def test_models_list_newest_first_delete_and_newest(repository: Repository) -> None:
+    assert repository.newest_succeeded_model() is None
+    ids = [train_one(repository, seed) for seed in range(3)]
+    page = repository.list_models(limit=2)
+    assert [model.id for model in page.items] == [ids[2], ids[1]]
+    assert page.total == 3
+    newest = repository.newest_succeeded_model()
+    assert newest is not None
+    assert newest.id == ids[2]
+    repository.delete_model(ids[2])
+    with pytest.raises(NotFound, match="no model"):
+        repository.get_model(ids[2])
+    with pytest.raises(NotFound):
+        repository.delete_model(ids[2])
+    newest = repository.newest_succeeded_model()
+    assert newest is not None
+    assert newest.id == ids[1]
+    assert repository.list_models().total == 2
+
+
+def test_the_store_survives_reopening(database: Database) -> None:
+    model_id = train_one(Repository(database), seed=5)
+    reopened = Database(database.url)
+    try:
+        _, parameters = Repository(reopened).get_model_parameters(model_id)
+        assert parameters.equals(some_parameters(5))
+    finally:
+        reopened.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(database: Database) -> None:
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

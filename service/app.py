@@ -1,0 +1,89 @@
+"""The application factory: routes, error handling, middlewares, and the store and runner."""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from service.body_limit import BodyLimitMiddleware
+from service.problems import install_problem_handlers
+from service.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.routes import events, health, jobs
+from service.runner import Runner
+from service.runner.local import LocalRunner
+from service.settings import Settings
+from service.store.database import Database
+from service.store.repository import Repository
+
+INTERRUPTED_REASON = "interrupted: the server stopped while this job was running; start it again"
+
+logger = logging.getLogger("planenet.app")
+
+RunnerFactory = Callable[[Settings, Repository], Runner]
+
+
+def local_runner(settings: Settings, repository: Repository) -> Runner:
+    """The default runner: ``settings.workers`` local worker processes."""
+    return LocalRunner(
+        database_url=repository.database.url,
+        repository=repository,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        interrupted_reason=INTERRUPTED_REASON,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, runner_factory: RunnerFactory = local_runner
+) -> FastAPI:
+    """Build the PlaneNet API for ``settings`` (read from the environment when None).
+
+    The lifespan opens the store (creating its tables), marks failed the jobs a previous
+    process left running, starts the runner, and stops it again on shutdown.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.resolved_database_url)
+        database.create_schema()
+        repository = Repository(database)
+        interrupted = repository.recover_interrupted_jobs(INTERRUPTED_REASON)
+        if interrupted:
+            logger.warning("marked interrupted jobs failed", extra={"job_ids": interrupted})
+        runner = runner_factory(settings, repository)
+        runner.start()
+        app.state.repository = repository
+        app.state.runner = runner
+        try:
+            yield
+        finally:
+            runner.stop()
+            database.dispose()
+
+    app = FastAPI(
+        title="PlaneNet",
+        version="1",
+        summary="Train small neural networks that sort 2-D points into two classes, and use them.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(jobs.router)
+    app.include_router(events.router)
+
+    # The last added middleware is the outermost: logging sees every request and response.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", REQUEST_ID_HEADER],
+            expose_headers=["Location", REQUEST_ID_HEADER],
+        )
+    app.add_middleware(RequestLogMiddleware)
+    return app

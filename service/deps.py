@@ -1,0 +1,78 @@
+"""Request dependencies as `Annotated` aliases: settings, repository, runner and API-key checks."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from service.errors import Unauthorized
+from service.runner import Runner
+from service.settings import Settings
+from service.store.repository import Repository
+
+_bearer = HTTPBearer(auto_error=False, description="the API key as a bearer token")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_repository(request: Request) -> Repository:
+    repository: Repository = request.app.state.repository
+    return repository
+
+
+def get_runner(request: Request) -> Runner:
+    runner: Runner = request.app.state.runner
+    return runner
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RepositoryDep = Annotated[Repository, Depends(get_repository)]
+RunnerDep = Annotated[Runner, Depends(get_runner)]
+
+
+def _check_key(
+    settings: Settings,
+    bearer: HTTPAuthorizationCredentials | None,
+    header_key: str | None,
+) -> None:
+    expected = settings.api_key_value
+    if expected is None:
+        return
+    given = header_key if header_key else (bearer.credentials if bearer else None)
+    if given is None:
+        raise Unauthorized(
+            "this request needs the API key, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+        )
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("the API key is not valid")
+
+
+def require_key(
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> None:
+    """Refuse a state-changing request without the configured API key (if one is set)."""
+    _check_key(settings, bearer, header_key)
+
+
+def require_read_key(
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> None:
+    """Refuse a read without the API key, but only when ``protect_reads`` is set."""
+    if settings.protect_reads:
+        _check_key(settings, bearer, header_key)
+
+
+RequireKey = Annotated[None, Depends(require_key)]
+"""Add ``_: RequireKey`` to a route that changes state."""
+
+ReadAccess = Annotated[None, Depends(require_read_key)]
+"""Add ``_: ReadAccess`` to a route that only reads."""

@@ -1,0 +1,36 @@
+"""Liveness and readiness: is the process up, and can it serve (database and workers)?"""
+
+import logging
+
+from fastapi import APIRouter
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.deps import RepositoryDep, RunnerDep
+from service.errors import NotReady
+from service.schemas.common import problem_responses
+from service.schemas.health import Health, Readiness
+
+router = APIRouter(tags=["health"])
+logger = logging.getLogger("planenet.health")
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers and the training workers are alive",
+    responses=problem_responses(503),
+)
+def readyz(repository: RepositoryDep, runner: RunnerDep) -> Readiness:
+    try:
+        repository.ping()
+    except SQLAlchemyError:
+        logger.exception("readiness: the database did not answer")
+        raise NotReady("the database cannot be reached") from None
+    workers = runner.health()
+    if not workers.healthy:
+        raise NotReady(f"{workers.alive} of {workers.expected} training workers are alive")
+    return Readiness(status="ready", workers_alive=workers.alive, workers_expected=workers.expected)

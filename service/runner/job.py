@@ -1,0 +1,164 @@
+"""Running one claimed job: train with the core, report progress, store the model or the failure.
+
+The same function runs in a local worker process or on another machine against a shared
+database: everything it needs comes from the store, and everything it writes names the
+lease of its claim, so a job that was failed or re-assigned meanwhile is never overwritten.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.errors import CoreError, TrainingCancelled
+from core.serialization import parameters_to_bytes
+from core.training import Progress, TrainingResult, evaluate, train
+from service.errors import InvalidInput, LeaseLost
+from service.runner.plan import PreparedTraining, prepare_training
+from service.store.codec import encode_datasets, encode_loss_history
+from service.store.records import ClaimedJob, NewModel, ProgressAck
+from service.store.repository import Repository
+from service.store.tables import JobStatus
+
+PROGRESS_INTERVAL_SECONDS = 0.25
+HISTORY_INTERVAL_SECONDS = 1.0
+INTERNAL_FAILURE = "internal error while training; the server log has the details"
+
+logger = logging.getLogger("planenet.worker")
+
+
+class ProgressReporter:
+    """The training callbacks: write progress to the store, and say when to stop.
+
+    Training stops when a cancel is requested, when the lease is lost, or when
+    ``interrupted()`` turns true (the worker is shutting down or its server died).
+    """
+
+    def __init__(
+        self, repository: Repository, job: ClaimedJob, interrupted: Callable[[], bool]
+    ) -> None:
+        self.repository = repository
+        self.job = job
+        self.interrupted = interrupted
+        self.ack = ProgressAck(lease_held=True, cancel_requested=False)
+        self.was_interrupted = False
+        self._history_written_at = 0.0
+
+    def on_progress(self, progress: Progress) -> None:
+        now = time.monotonic()
+        history = None
+        if now - self._history_written_at >= HISTORY_INTERVAL_SECONDS:
+            history = encode_loss_history(progress.loss_history, progress.validation_loss_history)
+            self._history_written_at = now
+        try:
+            self.ack = self.repository.record_progress(
+                self.job.id,
+                self.job.lease,
+                epoch=progress.epoch,
+                epochs=progress.epochs,
+                loss=progress.loss,
+                validation_loss=progress.validation_loss,
+                loss_history=history,
+            )
+        except SQLAlchemyError:
+            logger.warning(
+                "could not record progress", exc_info=True, extra={"job_id": self.job.id}
+            )
+
+    def should_cancel(self) -> bool:
+        if self.interrupted():
+            self.was_interrupted = True
+            return True
+        return self.ack.cancel_requested or not self.ack.lease_held
+
+
+def run_job(
+    repository: Repository,
+    job: ClaimedJob,
+    interrupted: Callable[[], bool] = lambda: False,
+    interrupted_reason: str = "interrupted: the worker stopped",
+) -> JobStatus | None:
+    """Run a job this worker has claimed, to ``succeeded``, ``failed`` or ``cancelled``.
+
+    Returns the status written, or None when the lease was lost (someone else decided).
+    """
+    log_extra = {"job_id": job.id}
+    try:
+        prepared = prepare_training(job.config, job.training_data, job.initial_parameters)
+    except InvalidInput as error:
+        return _finish(repository, job, JobStatus.FAILED, str(error))
+    reporter = ProgressReporter(repository, job, interrupted)
+    logger.info("training started", extra=log_extra)
+    try:
+        result = train(
+            prepared.config,
+            prepared.train_set,
+            prepared.validation_set,
+            initial_parameters=prepared.initial_parameters,
+            on_progress=reporter.on_progress,
+            should_cancel=reporter.should_cancel,
+            progress_interval=PROGRESS_INTERVAL_SECONDS,
+        )
+    except TrainingCancelled:
+        if reporter.was_interrupted:
+            return _finish(repository, job, JobStatus.FAILED, interrupted_reason)
+        if not reporter.ack.lease_held:
+            logger.warning("job was taken away while training; dropping it", extra=log_extra)
+            return None
+        return _finish(repository, job, JobStatus.CANCELLED, None)
+    except CoreError as error:
+        return _finish(repository, job, JobStatus.FAILED, str(error))
+    except Exception:
+        logger.exception("training failed unexpectedly", extra=log_extra)
+        return _finish(repository, job, JobStatus.FAILED, INTERNAL_FAILURE)
+    try:
+        model = _new_model(job, prepared, result)
+        repository.complete_job(
+            job.id, job.lease, model, result.epochs_run, float(result.loss_history[-1])
+        )
+    except LeaseLost:
+        logger.warning("job was taken away before its model was stored", extra=log_extra)
+        return None
+    except Exception:
+        logger.exception("storing the model failed", extra=log_extra)
+        return _finish(repository, job, JobStatus.FAILED, INTERNAL_FAILURE)
+    logger.info("training succeeded", extra={**log_extra, "epochs_run": result.epochs_run})
+    return JobStatus.SUCCEEDED
+
+
+def _new_model(job: ClaimedJob, prepared: PreparedTraining, result: TrainingResult) -> NewModel:
+    train_metrics = evaluate(result.network, prepared.train_set)
+    metrics: dict[str, Any] = {
+        "train_accuracy": train_metrics.accuracy,
+        "train_loss": train_metrics.loss,
+        "validation_accuracy": None,
+        "validation_loss": None,
+        "epochs_run": result.epochs_run,
+        "train_seconds": result.train_seconds,
+        "stopped_early": result.stopped_early,
+        "best_epoch": result.best_epoch,
+    }
+    if prepared.validation_set is not None:
+        validation_metrics = evaluate(result.network, prepared.validation_set)
+        metrics["validation_accuracy"] = validation_metrics.accuracy
+        metrics["validation_loss"] = validation_metrics.loss
+    return NewModel(
+        name=job.name,
+        config=job.config,
+        metrics=metrics,
+        parameters=parameters_to_bytes(result.network.parameters),
+        loss_history=encode_loss_history(result.loss_history, result.validation_loss_history),
+        datasets=encode_datasets(prepared.train_set, prepared.validation_set),
+    )
+
+
+def _finish(
+    repository: Repository, job: ClaimedJob, status: JobStatus, error: str | None
+) -> JobStatus | None:
+    if repository.finish_job(job.id, job.lease, status, error):
+        logger.info("training ended", extra={"job_id": job.id, "status": str(status)})
+        return status
+    logger.warning("job was taken away; its end was not recorded", extra={"job_id": job.id})
+    return None

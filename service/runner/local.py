@@ -1,0 +1,156 @@
+"""LocalRunner: N long-lived worker processes (``spawn``) on this machine, watched and replaced."""
+
+import logging
+import multiprocessing
+import multiprocessing.queues
+import os
+import threading
+import time
+from multiprocessing.process import BaseProcess
+
+from service.runner.base import RunnerHealth
+from service.runner.worker import WorkerOptions, worker_main, worker_name
+from service.store.repository import Repository
+
+MONITOR_SECONDS = 0.5
+POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 5.0
+RESTART_BACKOFF_SECONDS = 1.0
+
+logger = logging.getLogger("planenet.runner")
+
+
+class LocalRunner:
+    """Runs jobs in ``workers`` processes that claim them from the store.
+
+    Processes are started with the ``spawn`` method: never ``fork``, since the API process
+    runs threads. ``submit`` puts a token on a queue so an idle worker wakes at once; workers
+    also poll the store. A monitor thread replaces a worker that died and marks its job
+    failed. ``stop`` asks workers to stop (a running job is marked failed as interrupted),
+    then terminates any that do not within a few seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        repository: Repository,
+        workers: int,
+        log_level: str,
+        interrupted_reason: str,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.database_url = database_url
+        self.repository = repository
+        self.workers = workers
+        self.log_level = log_level
+        self.interrupted_reason = interrupted_reason
+        self.poll_seconds = poll_seconds
+        self._options = WorkerOptions(
+            database_url=database_url,
+            parent_pid=os.getpid(),
+            log_level=log_level,
+            interrupted_reason=interrupted_reason,
+            poll_seconds=poll_seconds,
+        )
+        self._context = multiprocessing.get_context("spawn")
+        self._wake: multiprocessing.queues.Queue[str | None] = self._context.Queue()
+        self._stop = self._context.Event()
+        self._processes: list[BaseProcess] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._monitor: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            self._processes = [self._spawn() for _ in range(self.workers)]
+        if self.workers:
+            self._monitor = threading.Thread(
+                target=self._watch, name="planenet-worker-monitor", daemon=True
+            )
+            self._monitor.start()
+
+    def _spawn(self) -> BaseProcess:
+        process = self._context.Process(
+            target=worker_main,
+            args=(self._options, self._wake, self._stop),
+            name="planenet-worker",
+            daemon=True,
+        )
+        process.start()
+        logger.info("worker process started", extra={"pid": process.pid})
+        return process
+
+    def submit(self, job_id: str) -> None:
+        self._wake.put(job_id)
+
+    def cancel(self, job_id: str) -> None:
+        """Nothing to do: the worker sees the cancel request in the store within a second."""
+
+    def health(self) -> RunnerHealth:
+        with self._lock:
+            alive = sum(process.is_alive() for process in self._processes)
+        return RunnerHealth(expected=self.workers, alive=alive)
+
+    def pids(self) -> list[int]:
+        """Process ids of the current workers (for operators and tests)."""
+        with self._lock:
+            return [process.pid for process in self._processes if process.pid is not None]
+
+    def _watch(self) -> None:
+        last_restart = 0.0
+        while not self._stopping.wait(MONITOR_SECONDS):
+            with self._lock:
+                dead = [p for p in self._processes if not p.is_alive()]
+            if not dead or time.monotonic() - last_restart < RESTART_BACKOFF_SECONDS:
+                continue
+            last_restart = time.monotonic()
+            for process in dead:
+                self._replace(process)
+
+    def _replace(self, process: BaseProcess) -> None:
+        reason = (
+            f"the worker process running this job stopped unexpectedly "
+            f"(exit code {process.exitcode}); start the job again"
+        )
+        logger.error(
+            "worker process died", extra={"pid": process.pid, "exitcode": process.exitcode}
+        )
+        self._fail_jobs_of(process, reason)
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            index = self._processes.index(process)
+            self._processes[index] = self._spawn()
+
+    def _fail_jobs_of(self, process: BaseProcess, reason: str) -> None:
+        if process.pid is None:
+            return
+        try:
+            failed = self.repository.fail_jobs_of_worker(worker_name(process.pid), reason)
+        except Exception:
+            logger.exception("could not mark a dead worker's jobs failed")
+            return
+        if failed:
+            logger.warning("marked a dead worker's jobs failed", extra={"job_ids": failed})
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._monitor is not None:
+            self._monitor.join()
+        self._stop.set()
+        with self._lock:
+            processes = list(self._processes)
+        for _ in processes:
+            self._wake.put(None)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():
+                logger.warning("terminating a worker that did not stop", extra={"pid": process.pid})
+                process.terminate()
+                process.join(STOP_GRACE_SECONDS)
+            self._fail_jobs_of(process, self.interrupted_reason)
+        self._wake.close()
+        self._wake.cancel_join_thread()

@@ -1,0 +1,93 @@
+"""The worker process: claim the oldest queued job, run it, and repeat until told to stop."""
+
+import contextlib
+import logging
+import multiprocessing.queues
+import os
+import queue
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event
+
+from service.request_log import configure_logging
+from service.runner.job import INTERNAL_FAILURE, run_job
+from service.store.database import Database
+from service.store.repository import Repository
+from service.store.tables import JobStatus
+
+logger = logging.getLogger("planenet.worker")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """What a worker process is started with (picklable, for ``spawn``)."""
+
+    database_url: str
+    parent_pid: int
+    log_level: str
+    interrupted_reason: str
+    poll_seconds: float
+
+
+def worker_name(pid: int) -> str:
+    """How a worker process is named in the store (``host:pid``), so its jobs can be found."""
+    return f"{socket.gethostname()}:{pid}"
+
+
+def worker_main(
+    options: WorkerOptions, wake: "multiprocessing.queues.Queue[str | None]", stop: Event
+) -> None:
+    """Entry point of a worker process (started with ``spawn``).
+
+    Claims queued jobs oldest first and runs them one at a time. It waits on ``wake`` (one
+    message per submitted job) or polls every ``poll_seconds``, and returns when ``stop``
+    is set or when its parent process has died, abandoning a running job as interrupted.
+    """
+    # Ctrl-C reaches the whole process group; the parent decides how the workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging(options.log_level)
+    database = Database(options.database_url)
+    repository = Repository(database)
+    name = worker_name(os.getpid())
+
+    def interrupted() -> bool:
+        return stop.is_set() or os.getppid() != options.parent_pid
+
+    logger.info("worker started", extra={"worker": name})
+    try:
+        while not interrupted():
+            if not _run_next_job(repository, name, interrupted, options.interrupted_reason):
+                with contextlib.suppress(queue.Empty):
+                    wake.get(timeout=options.poll_seconds)
+    finally:
+        database.dispose()
+        logger.info("worker stopped", extra={"worker": name})
+
+
+def _run_next_job(
+    repository: Repository, name: str, interrupted: Callable[[], bool], interrupted_reason: str
+) -> bool:
+    """Claim and run the oldest queued job; False when there was none to claim."""
+    try:
+        job = repository.claim_next_job(name)
+    except Exception:
+        logger.exception("could not claim a job", extra={"worker": name})
+        return False
+    if job is None:
+        return False
+    try:
+        run_job(repository, job, interrupted, interrupted_reason)
+    except Exception:
+        logger.exception("could not record the end of a job", extra={"job_id": job.id})
+        _fail_quietly(repository, job.id, job.lease)
+    return True
+
+
+def _fail_quietly(repository: Repository, job_id: str, lease: str) -> None:
+    """One more attempt to mark a job failed; if the store is still down, the next start-up will."""
+    try:
+        repository.finish_job(job_id, lease, JobStatus.FAILED, INTERNAL_FAILURE)
+    except Exception:
+        logger.exception("could not mark the job failed", extra={"job_id": job_id})

@@ -1,0 +1,97 @@
+"""Schemas shared by every resource: problems, pages, finite numbers and network parameters."""
+
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ItemT = TypeVar("ItemT")
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+"""A JSON number that is neither NaN nor infinite (Python's JSON reader accepts both)."""
+
+UNION_TAGS = frozenset({"generator-data", "points-data"})
+"""Tags of tagged unions: pydantic puts them in error locations, problems.py leaves them out."""
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
+PageOffset = Annotated[int, Field(ge=0, description="items to skip (newest first)")]
+
+
+class RequestModel(BaseModel):
+    """Base of request bodies: an unknown member (a typo) is a 422 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    """One invalid input: where it is (e.g. ``body.epochs``) and what is wrong."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: every error response has this shape."""
+
+    type: str = Field(examples=["urn:planenet:problem:not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["there is no job with id '0123456789abcdef0123456789abcdef'"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="the offending fields, for validation problems (422)"
+    )
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list, newest first."""
+
+    items: list[ItemT]
+    total: int = Field(description="items over all pages")
+    limit: int
+    offset: int
+
+
+class ParametersBody(RequestModel):
+    """A network's weights and biases: ``weights[i]`` is fan_in x fan_out, ``biases[i]`` fan_out.
+
+    The first layer takes 2 inputs and the last gives 1 output; this is the shape
+    ``GET /models/{id}/parameters`` returns and ``initial_parameters`` takes.
+    """
+
+    weights: list[list[list[FiniteFloat]]] = Field(min_length=1)
+    biases: list[list[FiniteFloat]] = Field(min_length=1)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "weights": [
+                        [[0.1, -0.2, 0.3, 0.05], [-0.1, 0.2, 0.04, -0.3]],
+                        [[0.5], [-0.4], [0.3], [0.2]],
+                    ],
+                    "biases": [[0.0, 0.0, 0.0, 0.0], [0.0]],
+                }
+            ]
+        }
+    )
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
+    for status, text in (
+        (401, "missing or invalid API key"),
+        (404, "unknown id"),
+        (409, "not possible in the current state"),
+        (413, "over a limit"),
+        (422, "invalid request; `errors` names the fields"),
+        (503, "not ready"),
+    )
+}
+"""Error responses for OpenAPI; pick the ones a route can give: ``{s: PROBLEM_RESPONSES[s]}``."""
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """The OpenAPI ``responses`` entry of the given error statuses."""
+    return {status: PROBLEM_RESPONSES[status] for status in statuses}

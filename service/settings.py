@@ -42,13 +42,19 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "info"
 
-    max_epochs: int = Field(default=100_000, ge=1)
-    max_training_points: int = Field(default=100_000, ge=1)
-    max_hidden_layers: int = Field(default=8, ge=0)
+    max_epochs: int = Field(default=100_000, ge=1, description="epochs of one job")
+    max_training_points: int = Field(default=100_000, ge=1, description="points of one job")
+    max_hidden_layers: int = Field(default=8, ge=0, description="hidden layers of a network")
     max_units: int = Field(default=256, ge=1, description="units per hidden layer")
-    max_predict_points: int = Field(default=100_000, ge=1)
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    max_boundary_resolution: int = Field(default=500, ge=2)
+    max_predict_points: int = Field(
+        default=100_000, ge=1, description="points of one prediction request"
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="bytes of a request body"
+    )
+    max_boundary_resolution: int = Field(
+        default=500, ge=2, description="grid points per axis of a boundary figure"
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,102 @@
+"""The command line: `planenet serve` starts the API (uvicorn) and its training workers."""
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+
+from service.app import create_app
+from service.request_log import configure_logging
+from service.settings import Settings, setting_env_name
+
+FLAG_HELP = {
+    "host": "address to listen on (default 127.0.0.1)",
+    "port": "port to listen on (default 8000)",
+    "data_dir": "directory of the SQLite database (default ./data)",
+    "database_url": "SQLAlchemy database URL (default: SQLite in the data directory)",
+    "workers": "training worker processes (default: one per CPU; 0: none here)",
+    "api_key": "key that state-changing requests must carry (prefer the environment variable)",
+    "protect_reads": "require the API key for reads too",
+    "cors_origins": "comma-separated origins allowed by CORS",
+    "log_level": "critical, error, warning, info or debug",
+}
+
+
+def _flag(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``planenet``; ``serve`` has one flag per setting."""
+    parser = argparse.ArgumentParser(
+        prog="planenet", description="Train small neural networks on 2-D points and serve them."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="start the HTTP API and its training workers",
+        description="Start the HTTP API. Flags override the PLANENET_* environment variables.",
+    )
+    for name, field in Settings.model_fields.items():
+        help_text = FLAG_HELP.get(name) or field.description or name.replace("_", " ")
+        if name.startswith("max_"):
+            help_text = f"limit: {help_text} (default {field.default})"
+        help_text += f" [{setting_env_name(name)}]"
+        if field.annotation is bool:
+            serve.add_argument(
+                _flag(name),
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=help_text,
+            )
+        else:
+            serve.add_argument(
+                _flag(name), dest=name, default=argparse.SUPPRESS, metavar="VALUE", help=help_text
+            )
+    return parser
+
+
+def settings_from(flags: dict[str, Any]) -> Settings:
+    """Settings from the environment, overridden by the flags that were given."""
+    return Settings(**flags)
+
+
+def _ignore_signal(_signal: int, _frame: FrameType | None) -> None:
+    """Handler of the stop signals once uvicorn has handled them."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``planenet``; returns the process exit status."""
+    parser = build_parser()
+    arguments = vars(parser.parse_args(argv))
+    arguments.pop("command")
+    try:
+        settings = settings_from(arguments)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        print(f"planenet: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal under the
+    # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _ignore_signal)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
+    return 0

@@ -1,0 +1,72 @@
+"""Settings from PLANENET_* variables and from the flags of `planenet serve`, flags first."""
+
+from pathlib import Path
+
+import pytest
+
+from service.cli import build_parser, main, settings_from
+from service.settings import Settings
+
+
+def serve_flags(*argv: str) -> dict[str, object]:
+    arguments = vars(build_parser().parse_args(["serve", *argv]))
+    arguments.pop("command")
+    return arguments
+
+
+def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLANENET_WORKERS", raising=False)
+    settings = Settings()
+    assert (settings.host, settings.port, settings.data_dir) == ("127.0.0.1", 8000, Path("data"))
+    assert settings.resolved_database_url == "sqlite:///data/planenet.db"
+    assert settings.workers >= 1
+    assert settings.api_key_value is None
+    assert not settings.protect_reads
+    assert settings.cors_origins == []
+    assert (settings.max_epochs, settings.max_training_points) == (100_000, 100_000)
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANENET_PORT", "9100")
+    monkeypatch.setenv("PLANENET_API_KEY", "sesame")
+    monkeypatch.setenv("PLANENET_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("PLANENET_MAX_EPOCHS", "50")
+    monkeypatch.setenv("PLANENET_LOG_LEVEL", "DEBUG")
+    settings = Settings()
+    assert settings.port == 9100
+    assert settings.api_key_value == "sesame"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.max_epochs == 50
+    assert settings.log_level == "debug"
+    assert "sesame" not in repr(settings)
+
+
+def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PLANENET_PORT", "9100")
+    monkeypatch.setenv("PLANENET_WORKERS", "3")
+    settings = settings_from(
+        serve_flags(
+            "--port", "9200", "--data-dir", str(tmp_path), "--protect-reads",
+            "--cors-origins", "https://c.example", "--max-units", "16",
+        )
+    )  # fmt: skip
+    assert (settings.port, settings.workers, settings.max_units) == (9200, 3, 16)
+    assert settings.protect_reads
+    assert settings.cors_origins == ["https://c.example"]
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'planenet.db'}"
+
+
+def test_every_setting_has_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    help_text = capsys.readouterr().out
+    for name in Settings.model_fields:
+        assert "--" + name.replace("_", "-") in help_text
+        assert "PLANENET_" + name.upper() in help_text
+
+
+def test_invalid_settings_stop_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--workers", "-1"]) == 2
+    error = capsys.readouterr().err
+    assert "port" in error
+    assert "workers" in error

@@ -64,6 +64,8 @@ class TrainingConfig:
             raise ConfigError(
                 f"hidden_layers: every layer needs at least 1 unit, got {list(self.hidden_layers)}"
             )
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int):
+            raise ConfigError(f"epochs: must be a whole number, got {self.epochs!r}")
         if self.epochs < 1:
             raise ConfigError(f"epochs: must be at least 1, got {self.epochs}")
         if self.batch_size is not None and self.batch_size < 1:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.activations import get_activation
 from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
@@ -13,8 +14,8 @@ from core.config import EarlyStopping, TrainingConfig
 from core.dataset import Dataset
 from core.errors import TrainingCancelled, TrainingDiverged
 from core.initializers import initialize
-from core.losses import binary_cross_entropy
-from core.network import Network, accuracy
+from core.losses import binary_cross_entropy, sigmoid
+from core.network import DEFAULT_THRESHOLD, Network, accuracy
 from core.optimizers import make_optimizer
 from core.parameters import FloatArray, Parameters, make_parameters
 
@@ -73,7 +74,12 @@ def evaluate(network: Network, dataset: Dataset) -> Metrics:
     """Loss and accuracy of ``network`` on ``dataset``, without the L2 penalty."""
     logits = network.logits(dataset.points)
     loss = binary_cross_entropy(logits, dataset.labels.astype(np.float64))
-    return Metrics(loss=loss, accuracy=accuracy((logits > 0.0).astype(np.int64), dataset.labels))
+    return Metrics(loss=loss, accuracy=accuracy(_labels_of(logits), dataset.labels))
+
+
+def _labels_of(logits: FloatArray) -> NDArray[np.int64]:
+    """Predicted labels (same shape as ``logits``) at the 0.5 threshold, as Network.predict."""
+    return (sigmoid(logits) > DEFAULT_THRESHOLD).astype(np.int64)
 
 
 class _Stopper:
@@ -184,7 +190,7 @@ class _TrainingRun:
         points, labels, workspace = self.validation
         logits = workspace.forward(points, self.parameters)
         self.validation_loss = binary_cross_entropy(logits, labels)
-        self.validation_accuracy = float(np.mean((logits > 0.0) == (labels > 0.5)))
+        self.validation_accuracy = float(np.mean(_labels_of(logits) == labels))
         self.validation_loss_history[epoch] = self.validation_loss
         self.validation_accuracy_history[epoch] = self.validation_accuracy
 
@@ -237,10 +243,21 @@ class _TrainingRun:
         should_cancel: Callable[[], bool] | None,
         progress_interval: float,
     ) -> TrainingResult:
+        # A diverging run overflows before its loss turns non-finite; _record reports that
+        # as TrainingDiverged, so NumPy's own overflow warnings would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._run(on_progress, should_cancel, progress_interval)
+
+    def _run(
+        self,
+        on_progress: Callable[[Progress], None] | None,
+        should_cancel: Callable[[], bool] | None,
+        progress_interval: float,
+    ) -> TrainingResult:
         started = time.perf_counter()
         next_report = started + progress_interval
         full_batch = self._workspace(self.n_points) if self.batch_size == self.n_points else None
-        epochs_run = 0
+        epochs_run = reported = 0
         stopped_early = False
         for epoch in range(self.config.epochs):
             if full_batch is not None:
@@ -267,8 +284,9 @@ class _TrainingRun:
                     raise TrainingCancelled(epochs_run)
                 if on_progress is not None:
                     on_progress(self._progress(epochs_run, now - started))
+                    reported = epochs_run
 
-        if on_progress is not None:
+        if on_progress is not None and reported < epochs_run:
             on_progress(self._progress(epochs_run, time.perf_counter() - started))
         return self._result(epochs_run, stopped_early, time.perf_counter() - started)
 

@@ -577,8 +577,6 @@ def test_should_cancel_stops_training_with_training_cancelled(blobs: Dataset) ->
     assert not isinstance(error.value, CoreError)  # a request, not an error of the input
 
 
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize(
     "config",
     [

@@ -1,0 +1,271 @@
+"""The jobs API without training: submission, validation, limits, listing, cancel and API keys."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.runner import Runner, RunnerHealth
+from service.settings import Settings
+from service.store.repository import Repository
+from tests.service.conftest import assert_problem, make_settings, problem_fields, serve
+
+pytestmark = pytest.mark.anyio
+
+KEY = "open-sesame"
+POINTS = [[1.0, 1.0], [1.2, 0.8], [-1.0, -1.0], [-0.9, -1.1]]
+LABELS = [0, 0, 1, 1]
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with no workers: jobs stay queued."""
+    async with serve(make_settings(tmp_path)) as client:
+        yield client
+
+
+async def job_total(client: httpx.AsyncClient) -> int:
+    total: int = (await client.get("/jobs")).json()["total"]
+    return total
+
+
+async def test_submission_is_202_with_location_and_the_queued_job(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/jobs", json={"name": "tutorial"})
+    assert response.status_code == 202
+    job = response.json()
+    assert response.headers["location"] == f"/jobs/{job['id']}"
+    assert (job["status"], job["name"], job["model_id"], job["error"]) == (
+        "queued",
+        "tutorial",
+        None,
+        None,
+    )
+    assert job["progress"] == {
+        "epoch": 0,
+        "epochs": 20000,
+        "loss": None,
+        "validation_loss": None,
+        "fraction": 0.0,
+        "elapsed_seconds": None,
+        "eta_seconds": None,
+    }
+    config = job["config"]
+    assert config["data"] == {"generator": "blobs", "n_samples": 200, "noise": 0.2, "seed": 42}
+    assert (config["hidden_layers"], config["activation"], config["init"]) == (
+        [4],
+        "relu",
+        "normal",
+    )
+    assert (config["epochs"], config["learning_rate"], config["optimizer"]) == (20000, 0.5, "gd")
+    assert (await client.get(response.headers["location"])).json()["id"] == job["id"]
+
+
+async def test_given_points_are_summarised_in_the_config(client: httpx.AsyncClient) -> None:
+    body = {"data": {"points": POINTS, "labels": LABELS}, "epochs": 10}
+    job = (await client.post("/jobs", json=body)).json()
+    assert job["config"]["data"] == {"kind": "points", "n_points": 4}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"epochs": 0}, "body.epochs"),
+        ({"epoch": 10}, "body.epoch"),
+        ({"activation": "swish"}, "body.activation"),
+        ({"optimizer": "lbfgs"}, "body.optimizer"),
+        ({"hidden_layers": [4, 0]}, "body.hidden_layers[1]"),
+        ({"learning_rate": -1}, "body.learning_rate"),
+        ({"validation_fraction": 1.0}, "body.validation_fraction"),
+        ({"data": {"generator": "galaxy"}}, "body.data.generator"),
+        ({"data": {"noise": -0.1}}, "body.data.noise"),
+        ({"data": {"n_samples": 2}}, "body.data.n_samples"),
+        ({"data": "blobs"}, "body.data"),
+        ({"data": {"points": POINTS, "labels": [0, 1]}}, "body.data.labels"),
+        ({"data": {"points": [[1.0, "x"]], "labels": [0]}}, "body.data.points[0][1]"),
+        ({"data": {"points": POINTS, "labels": [0, 0, 0, 0]}}, "body.data"),
+        (
+            {"data": {"points": POINTS, "labels": LABELS}, "validation_fraction": 0.9},
+            "body.validation_fraction",
+        ),
+        ({"early_stopping": {"patience": 0}}, "body.early_stopping.patience"),
+        (
+            {"initial_parameters": {"weights": [[[1.0]]], "biases": [[0.0]]}},
+            "body.initial_parameters",
+        ),
+        (
+            {
+                "hidden_layers": [3],
+                "initial_parameters": {
+                    "weights": [[[0.1] * 4, [0.1] * 4], [[0.1]] * 4],
+                    "biases": [[0.0] * 4, [0.0]],
+                },
+            },
+            "body.initial_parameters",
+        ),
+    ],
+)
+async def test_invalid_bodies_are_422_naming_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any], field: str
+) -> None:
+    problem = assert_problem(await client.post("/jobs", json=body), 422, "validation-error")
+    assert field in problem_fields(problem)
+    assert field in problem["detail"]
+    assert await job_total(client) == 0
+
+
+async def test_non_finite_numbers_are_refused(client: httpx.AsyncClient) -> None:
+    content = '{"learning_rate": NaN, "data": {"noise": Infinity}}'
+    response = await client.post(
+        "/jobs", content=content, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 422, "validation-error")
+    assert {"body.learning_rate", "body.data.noise"} <= problem_fields(problem)
+
+
+async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/jobs", content=b'{"epochs": ', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 422, "validation-error")
+
+
+@pytest.mark.parametrize(
+    ("body", "setting"),
+    [
+        ({"epochs": 20_001}, "PLANENET_MAX_EPOCHS"),
+        ({"data": {"n_samples": 201}}, "PLANENET_MAX_TRAINING_POINTS"),
+        ({"data": {"points": [[0.0, 0.0]] * 201, "labels": [0, 1] * 100 + [0]}},
+         "PLANENET_MAX_TRAINING_POINTS"),
+        ({"hidden_layers": [2, 2, 2]}, "PLANENET_MAX_HIDDEN_LAYERS"),
+        ({"hidden_layers": [9]}, "PLANENET_MAX_UNITS"),
+    ],
+)  # fmt: skip
+async def test_limits_are_413_before_anything_is_stored(
+    tmp_path: Path, body: dict[str, Any], setting: str
+) -> None:
+    settings = make_settings(
+        tmp_path, max_epochs=20_000, max_training_points=200, max_hidden_layers=2, max_units=8
+    )
+    async with serve(settings) as client:
+        problem = assert_problem(await client.post("/jobs", json=body), 413, "limit-exceeded")
+        assert setting in problem["detail"]
+        assert await job_total(client) == 0
+
+
+async def test_a_body_over_the_size_limit_is_413(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, max_body_bytes=2048)) as client:
+        big = {"data": {"points": [[0.5, 0.5]] * 400, "labels": [0, 1] * 200}}
+        problem = assert_problem(await client.post("/jobs", json=big), 413, "body-too-large")
+        assert "PLANENET_MAX_BODY_BYTES" in problem["detail"]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"data": {"points": ['
+            for _ in range(400):
+                yield b"[0.5, 0.5],"
+            yield b"[0.5, 0.5]]}}"
+
+        streamed = await client.post(
+            "/jobs", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert "content-length" not in streamed.request.headers
+        assert_problem(streamed, 413, "body-too-large")
+        assert await job_total(client) == 0
+
+
+async def test_jobs_list_newest_first_paginated_and_filtered(client: httpx.AsyncClient) -> None:
+    ids = [(await client.post("/jobs", json={"epochs": 10})).json()["id"] for _ in range(3)]
+    await client.post(f"/jobs/{ids[0]}/cancel")
+    page = (await client.get("/jobs", params={"limit": 2, "offset": 0})).json()
+    assert [job["id"] for job in page["items"]] == [ids[2], ids[1]]
+    assert (page["total"], page["limit"], page["offset"]) == (3, 2, 0)
+    rest = (await client.get("/jobs", params={"limit": 2, "offset": 2})).json()
+    assert [job["id"] for job in rest["items"]] == [ids[0]]
+    cancelled = (await client.get("/jobs", params={"status": "cancelled"})).json()
+    assert [job["id"] for job in cancelled["items"]] == [ids[0]]
+    assert cancelled["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"status": "sleeping"}, "query.status"), ({"limit": 0}, "query.limit"),
+     ({"limit": 101}, "query.limit"), ({"offset": -1}, "query.offset")],
+)  # fmt: skip
+async def test_bad_list_queries_are_422(
+    client: httpx.AsyncClient, params: dict[str, Any], field: str
+) -> None:
+    problem = assert_problem(await client.get("/jobs", params=params), 422, "validation-error")
+    assert problem_fields(problem) == {field}
+
+
+async def test_unknown_job_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    problem = assert_problem(await client.get("/jobs/abc"), 404, "not-found")
+    assert problem["detail"] == "there is no job with id 'abc'"
+    assert_problem(await client.post("/jobs/abc/cancel"), 404, "not-found")
+
+
+async def test_cancel_of_a_queued_job_is_immediate_and_final(client: httpx.AsyncClient) -> None:
+    job_id = (await client.post("/jobs", json={})).json()["id"]
+    response = await client.post(f"/jobs/{job_id}/cancel")
+    assert response.status_code == 200
+    job = response.json()
+    assert job["status"] == "cancelled"
+    assert job["finished_at"] is not None
+    problem = assert_problem(await client.post(f"/jobs/{job_id}/cancel"), 409, "wrong-state")
+    assert "already finished (cancelled)" in problem["detail"]
+
+
+async def test_state_changes_need_the_api_key_when_one_is_set(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, api_key=KEY)) as client:
+        missing = await client.post("/jobs", json={})
+        problem = assert_problem(missing, 401, "unauthorized")
+        assert "Bearer" in missing.headers["www-authenticate"]
+        assert "X-API-Key" in problem["detail"]
+        wrong = await client.post("/jobs", json={}, headers={"X-API-Key": "guess"})
+        assert_problem(wrong, 401, "unauthorized")
+        by_header = await client.post("/jobs", json={}, headers={"X-API-Key": KEY})
+        assert by_header.status_code == 202
+        bearer = {"Authorization": f"Bearer {KEY}"}
+        by_bearer = await client.post("/jobs", json={}, headers=bearer)
+        assert by_bearer.status_code == 202
+        job_id = by_bearer.json()["id"]
+        assert_problem(await client.post(f"/jobs/{job_id}/cancel"), 401, "unauthorized")
+        assert (await client.post(f"/jobs/{job_id}/cancel", headers=bearer)).status_code == 200
+        assert (await client.get("/jobs")).status_code == 200
+        assert (await client.get(f"/jobs/{job_id}")).status_code == 200
+
+
+async def test_reads_need_the_key_only_when_protected(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, api_key=KEY, protect_reads=True)) as client:
+        assert_problem(await client.get("/jobs"), 401, "unauthorized")
+        assert_problem(await client.get("/jobs/abc"), 401, "unauthorized")
+        assert (await client.get("/jobs", headers={"X-API-Key": KEY})).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
+
+
+class BrokenRunner:
+    """A runner that fails in an unexpected way when handed a job."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def submit(self, job_id: str) -> None:
+        raise RuntimeError("secret internals at /srv/planenet")
+
+    def cancel(self, job_id: str) -> None: ...
+    def health(self) -> RunnerHealth:
+        return RunnerHealth(expected=0, alive=0)
+
+
+def broken_runner(_settings: Settings, _repository: Repository) -> Runner:
+    return BrokenRunner()
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_internals(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path), broken_runner) as client:
+        response = await client.post("/jobs", json={}, headers={"X-Request-ID": "req-42"})
+        problem = assert_problem(response, 500, "internal-error")
+        assert "secret" not in response.text
+        assert "req-42" in problem["detail"]

@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.body_limit import BodyLimitMiddleware
 from service.problems import install_problem_handlers
 from service.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
-from service.routes import events, health, jobs
+from service.routes import events, health, jobs, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.settings import Settings
@@ -74,6 +74,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(jobs.router)
     app.include_router(events.router)
+    app.include_router(web.router)
 
     # The last added middleware is the outermost: logging sees every request and response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -1,0 +1,75 @@
+"""The web page at ``/`` and its assets, plotly.js included, so the page works offline.
+
+The page is plain HTML, CSS and JavaScript from ``service/static`` (no build step) and
+uses only the public HTTP API. plotly.js is the copy the ``plotly`` Python package
+carries, served by PlaneNet itself: the page never fetches anything from another host.
+"""
+
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from service.errors import NotFound
+
+STATIC_DIRECTORY = Path(__file__).resolve().parent.parent / "static"
+JAVASCRIPT = "text/javascript; charset=utf-8"
+
+# The page may only load what PlaneNet serves; plotly.js adds inline styles and data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Revalidate on every load (the ETag makes that cheap), so an upgrade is seen at once.
+    "Cache-Control": "no-cache",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file the page loads, with its media type."""
+
+    path: Path
+    media_type: str
+
+
+def plotly_js_path() -> Path:
+    """Where the installed ``plotly`` package keeps its minified plotly.js bundle."""
+    return Path(str(files("plotly").joinpath("package_data", "plotly.min.js")))
+
+
+def _assets() -> dict[str, Asset]:
+    return {
+        "app.js": Asset(STATIC_DIRECTORY / "app.js", JAVASCRIPT),
+        "style.css": Asset(STATIC_DIRECTORY / "style.css", "text/css; charset=utf-8"),
+        "plotly.min.js": Asset(plotly_js_path(), JAVASCRIPT),
+    }
+
+
+ASSETS = _assets()
+
+
+@router.get("/")
+def page() -> FileResponse:
+    """The single-page interface: train, watch, inspect and query models."""
+    return FileResponse(
+        STATIC_DIRECTORY / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+    )
+
+
+@router.get("/static/{name}")
+def asset(name: str) -> FileResponse:
+    """One of the page's scripts or style sheets (a fixed list: no path reaches elsewhere)."""
+    found = ASSETS.get(name)
+    if found is None:
+        raise NotFound("asset", name)
+    return FileResponse(found.path, media_type=found.media_type, headers=PAGE_HEADERS)

@@ -320,9 +320,9 @@ def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
     with httpx.Client(timeout=WAIT_SECONDS) as http:
         streams = [http.stream("GET", url) for _ in range(3)]
         responses = [stream.__enter__() for stream in streams]
-        for response in responses:
-            first = next(parse_events(response.iter_lines()))
-            assert first.id == 10
+        # Keep the readers: dropping one closes its connection.
+        readers = [parse_events(response.iter_lines()) for response in responses]
+        assert [next(reader).id for reader in readers] == [10, 10, 10]
         hub: events.EventHub = live_server.app.state.event_hub
         assert list(hub.feeds) == [worker.job_id]
         feed = hub.feeds[worker.job_id]

@@ -1,0 +1,105 @@
+"""An in-process LRU of loaded models (network, loss history, data), so reads skip the store."""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from core.network import Network
+from service.deps import RepositoryDep
+from service.store.records import ModelArtifacts, ModelRecord
+from service.store.repository import Repository
+
+DEFAULT_CAPACITY = 32
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A stored model ready to use: its metadata, its network and its figures' inputs."""
+
+    record: ModelRecord
+    network: Network
+    artifacts: ModelArtifacts
+
+
+class ModelCache:
+    """The ``capacity`` most recently used models, keyed by id; safe to share between threads.
+
+    Models are immutable, so a cached entry stays right until the model is deleted; the
+    route that deletes one calls :meth:`invalidate`. A load that started before an
+    invalidation never puts its (possibly deleted) model back: each invalidation bumps a
+    generation, and a load only stores its result when the generation is unchanged.
+    The cache is per process: several API processes over one database would each need to
+    learn of a deletion (today the service runs one API process).
+    """
+
+    def __init__(self, repository: Repository, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.repository = repository
+        self.capacity = capacity
+        self._entries: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, model_id: str) -> LoadedModel:
+        """The model with this id, from the cache or the store (:class:`NotFound` if none)."""
+        with self._lock:
+            entry = self._entries.get(model_id)
+            if entry is not None:
+                self._entries.move_to_end(model_id)
+                return entry
+            generation = self._generation
+        # Loading decodes arrays: do it outside the lock so other models stay available.
+        record, artifacts = self.repository.get_model_artifacts(model_id)
+        loaded = LoadedModel(
+            record=record,
+            network=Network(artifacts.parameters, artifacts.activation),
+            artifacts=artifacts,
+        )
+        with self._lock:
+            if generation == self._generation:
+                self._entries[model_id] = loaded
+                self._entries.move_to_end(model_id)
+                while len(self._entries) > self.capacity:
+                    self._entries.popitem(last=False)
+        return loaded
+
+    def invalidate(self, model_id: str) -> None:
+        """Forget the model with this id (after it was deleted)."""
+        with self._lock:
+            self._entries.pop(model_id, None)
+            self._generation += 1
+
+    def clear(self) -> None:
+        """Forget every model."""
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __contains__(self, model_id: object) -> bool:
+        with self._lock:
+            return model_id in self._entries
+
+
+_creation_lock = threading.Lock()
+
+
+def get_model_cache(request: Request, repository: RepositoryDep) -> ModelCache:
+    """The application's model cache, created on first use for its repository."""
+    state = request.app.state
+    with _creation_lock:
+        cache: ModelCache | None = getattr(state, "model_cache", None)
+        if cache is None or cache.repository is not repository:
+            cache = ModelCache(repository)
+            state.model_cache = cache
+        return cache
+
+
+ModelCacheDep = Annotated[ModelCache, Depends(get_model_cache)]

@@ -1,0 +1,145 @@
+"""Predictions: labels and class-1 probabilities of points, from a named or the newest model.
+
+A body of 100,000 points is about 4 MB of JSON. FastAPI's usual path (``json.loads`` to
+Python objects, then pydantic over them) spends most of a request there, so these routes
+read the raw body and validate it in one pass with pydantic-core
+(``model_validate_json``), keeping the 422 problem shape; the parsing, the NumPy work and
+the encoding of the answer run in a worker thread, never on the event loop.
+"""
+
+from typing import Any, TypeVar
+
+import numpy as np
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from core.network import DEFAULT_THRESHOLD, Network
+from service.deps import ReadAccess, RepositoryDep, SettingsDep
+from service.errors import InvalidInput, LimitExceeded, WrongState
+from service.model_cache import ModelCache, ModelCacheDep
+from service.responses import FastJSONResponse
+from service.schemas.common import RequestModel, problem_responses
+from service.schemas.predictions import PointsBody, PredictBody, Prediction
+from service.settings import Settings, setting_env_name
+from service.store.repository import Repository
+
+router = APIRouter(tags=["predictions"])
+
+BodyT = TypeVar("BodyT", bound=RequestModel)
+
+NO_MODEL_YET = "no model has been trained yet: train one with POST /jobs, then predict"
+
+
+def _request_body(schema: type[RequestModel]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a route that parses its body itself."""
+    json_schema = schema.model_json_schema()
+    examples = json_schema.get("examples", [])
+    content: dict[str, Any] = {"schema": json_schema}
+    if examples:
+        content["example"] = examples[0]
+    return {"requestBody": {"required": True, "content": {"application/json": content}}}
+
+
+def parse_body(body: bytes, schema: type[BodyT]) -> BodyT:
+    """``body`` validated as ``schema``; a 422 problem naming the fields (``body.points[3][0]``)."""
+    try:
+        return schema.model_validate_json(body)
+    except ValidationError as error:
+        errors = error.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError(
+            [{**item, "loc": ("body", *item["loc"])} for item in errors]
+        ) from None
+
+
+def check_point_count(count: int, settings: Settings) -> None:
+    """Refuse more points than ``max_predict_points`` (413), before any prediction work."""
+    if count > settings.max_predict_points:
+        raise LimitExceeded(
+            "the number of points",
+            count,
+            settings.max_predict_points,
+            setting_env_name("max_predict_points"),
+        )
+
+
+def predict(network: Network, points: list[tuple[float, float]]) -> tuple[list[int], list[float]]:
+    """Labels and class-1 probabilities, as plain lists, of points (n, 2), in their order."""
+    point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    # Huge but finite coordinates may overflow inside the network; refuse only a NaN result.
+    with np.errstate(over="ignore", invalid="ignore"):
+        probabilities = network.predict_proba(point_array)
+    undefined = np.isnan(probabilities)
+    if undefined.any():
+        index = int(np.argmax(undefined))
+        raise InvalidInput(
+            [(f"body.points[{index}]", "the coordinates are too large for the network to evaluate")]
+        )
+    labels = (probabilities > DEFAULT_THRESHOLD).astype(np.int64)
+    return labels.tolist(), probabilities.tolist()
+
+
+def _answer(cache: ModelCache, model_id: str, points: list[tuple[float, float]]) -> Response:
+    loaded = cache.get(model_id)
+    labels, probabilities = predict(loaded.network, points)
+    return FastJSONResponse(
+        {"model_id": loaded.record.id, "labels": labels, "probabilities": probabilities}
+    )
+
+
+def _predict_with_model(
+    body: bytes, model_id: str, settings: Settings, cache: ModelCache
+) -> Response:
+    request = parse_body(body, PointsBody)
+    check_point_count(len(request.points), settings)
+    return _answer(cache, model_id, request.points)
+
+
+def _predict_with_newest(
+    body: bytes, settings: Settings, cache: ModelCache, repository: Repository
+) -> Response:
+    request = parse_body(body, PredictBody)
+    check_point_count(len(request.points), settings)
+    model_id = request.model_id
+    if model_id is None:
+        newest = repository.newest_succeeded_model()
+        if newest is None:
+            raise WrongState(NO_MODEL_YET)
+        model_id = newest.id
+    return _answer(cache, model_id, request.points)
+
+
+PREDICTION_RESPONSES = problem_responses(404, 413, 422)
+
+
+@router.post(
+    "/models/{model_id}/predict",
+    summary="Classify points with this model",
+    response_model=Prediction,
+    responses=PREDICTION_RESPONSES,
+    openapi_extra=_request_body(PointsBody),
+)
+async def predict_with_model(
+    model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep, _: ReadAccess
+) -> Response:
+    body = await request.body()
+    return await run_in_threadpool(_predict_with_model, body, model_id, settings, cache)
+
+
+@router.post(
+    "/predict",
+    summary="Classify points with the model named in the body, or the newest model",
+    response_model=Prediction,
+    responses={**PREDICTION_RESPONSES, **problem_responses(409)},
+    openapi_extra=_request_body(PredictBody),
+)
+async def predict_with_newest(
+    request: Request,
+    settings: SettingsDep,
+    cache: ModelCacheDep,
+    repository: RepositoryDep,
+    _: ReadAccess,
+) -> Response:
+    body = await request.body()
+    return await run_in_threadpool(_predict_with_newest, body, settings, cache, repository)

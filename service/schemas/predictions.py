@@ -1,0 +1,67 @@
+"""Schemas of predictions: points in, labels and class-1 probabilities out."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.schemas.common import RequestModel
+
+Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A JSON number (not a string or a boolean), finite."""
+
+Point = tuple[Coordinate, Coordinate]
+
+POINTS_DESCRIPTION = "the points to classify, as [x, y] pairs of finite numbers"
+
+
+class PointsBody(RequestModel):
+    """Points to classify with the model named in the path."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"points": [[1.0, 1.0], [-1.0, -1.0], [0.2, -0.4]]}]}
+    )
+
+    points: list[Point] = Field(min_length=1, description=POINTS_DESCRIPTION)
+
+
+class PredictBody(PointsBody):
+    """Points to classify with ``model_id``, or with the newest trained model when it is absent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_id": "5f0c3d1e9a7b4c2d8e6f1a2b3c4d5e6f",
+                    "points": [[1.0, 1.0], [-1.0, -1.0]],
+                },
+                {"points": [[0.5, 0.5]]},
+            ]
+        }
+    )
+
+    model_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the model to use; absent or null means the newest trained model",
+    )
+
+
+class Prediction(BaseModel):
+    """One label and one class-1 probability per point, in the order of the points."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_id": "5f0c3d1e9a7b4c2d8e6f1a2b3c4d5e6f",
+                    "labels": [0, 1],
+                    "probabilities": [0.0121, 0.9934],
+                }
+            ]
+        }
+    )
+
+    model_id: str = Field(description="the model that answered")
+    labels: list[int] = Field(description="1 where the class-1 probability exceeds 0.5, else 0")
+    probabilities: list[float] = Field(description="the probability of class 1 for each point")

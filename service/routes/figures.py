@@ -1,0 +1,164 @@
+"""Plotly figures of a model (loss, decision boundary, data) and of a job's loss so far.
+
+A model never changes, so its figures carry a strong ``ETag`` (a hash of the body) and a
+``Cache-Control`` that lets clients keep them for an hour; a request with a matching
+``If-None-Match`` gets ``304 Not Modified`` without the body. A job's loss curve changes
+while it trains, so it is never cached. A job with no loss reported yet (queued, or just
+started) answers an empty figure (200, no points), so a client can draw and poll one URL
+from the moment it starts the job.
+"""
+
+import hashlib
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request, Response
+from starlette.status import HTTP_304_NOT_MODIFIED
+
+from core.figures import boundary_figure, data_figure, loss_figure
+from service.deps import ReadAccess, RepositoryDep, SettingsDep
+from service.errors import LimitExceeded
+from service.model_cache import ModelCacheDep
+from service.responses import FastJSONResponse
+from service.schemas.common import problem_responses
+from service.schemas.figures import (
+    DEFAULT_BOUNDARY_RESOLUTION,
+    DEFAULT_LOSS_POINTS,
+    MAX_LOSS_POINTS,
+    BoundaryMode,
+    Figure,
+)
+from service.settings import Settings, setting_env_name
+
+router = APIRouter(tags=["figures"])
+
+MODEL_FIGURE_MAX_AGE_SECONDS = 3600
+
+MaxPoints = Annotated[
+    int,
+    Query(
+        ge=2,
+        le=MAX_LOSS_POINTS,
+        description="keep at most this many points per curve (the shape survives thinning)",
+    ),
+]
+
+
+def model_figure_response(request: Request, figure: dict[str, Any], settings: Settings) -> Response:
+    """``figure`` as JSON with an ETag and caching headers, or a 304 when the client has it."""
+    response = FastJSONResponse(figure)
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    visibility = "private" if settings.protect_reads else "public"
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"{visibility}, max-age={MODEL_FIGURE_MAX_AGE_SECONDS}",
+    }
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, as RFC 9110 asks)."""
+    if not if_none_match:
+        return False
+    candidates = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Figure, "description": "Plotly figure JSON"},
+    304: {"description": "the client's copy (If-None-Match) is current"},
+    **problem_responses(404, 422),
+}
+
+
+@router.get(
+    "/models/{model_id}/figures/loss",
+    summary="The training (and validation) loss per epoch",
+    responses=FIGURE_RESPONSES,
+)
+def model_loss_figure(
+    model_id: str,
+    request: Request,
+    cache: ModelCacheDep,
+    settings: SettingsDep,
+    _: ReadAccess,
+    max_points: MaxPoints = DEFAULT_LOSS_POINTS,
+) -> Response:
+    history = cache.get(model_id).artifacts.loss_history
+    figure = loss_figure(history.loss, history.validation_loss, max_points=max_points)
+    return model_figure_response(request, figure, settings)
+
+
+@router.get(
+    "/models/{model_id}/figures/boundary",
+    summary="The decision regions (or the class-1 probability) over a grid, with the points",
+    responses={**FIGURE_RESPONSES, **problem_responses(413)},
+)
+def model_boundary_figure(
+    *,
+    model_id: str,
+    request: Request,
+    cache: ModelCacheDep,
+    settings: SettingsDep,
+    _: ReadAccess,
+    resolution: Annotated[
+        int | None,
+        Query(
+            ge=2,
+            description=(
+                f"grid points per axis; default {DEFAULT_BOUNDARY_RESOLUTION} (or the limit "
+                "max_boundary_resolution when lower)"
+            ),
+        ),
+    ] = None,
+    mode: Annotated[
+        BoundaryMode,
+        Query(description="regions: the two classes' regions; probability: P(class 1)"),
+    ] = "regions",
+) -> Response:
+    limit = settings.max_boundary_resolution
+    if resolution is None:
+        resolution = min(DEFAULT_BOUNDARY_RESOLUTION, limit)
+    elif resolution > limit:
+        raise LimitExceeded(
+            "resolution", resolution, limit, setting_env_name("max_boundary_resolution")
+        )
+    loaded = cache.get(model_id)
+    figure = boundary_figure(
+        loaded.network.predict_proba, loaded.artifacts.train_set, resolution=resolution, mode=mode
+    )
+    return model_figure_response(request, figure, settings)
+
+
+@router.get(
+    "/models/{model_id}/figures/data",
+    summary="The training points by class",
+    responses=FIGURE_RESPONSES,
+)
+def model_data_figure(
+    model_id: str, request: Request, cache: ModelCacheDep, settings: SettingsDep, _: ReadAccess
+) -> Response:
+    figure = data_figure(cache.get(model_id).artifacts.train_set)
+    return model_figure_response(request, figure, settings)
+
+
+@router.get(
+    "/jobs/{job_id}/figures/loss",
+    summary="A job's loss per epoch so far (empty before its first report)",
+    responses={200: FIGURE_RESPONSES[200], **problem_responses(404, 422)},
+)
+def job_loss_figure(
+    job_id: str,
+    repository: RepositoryDep,
+    _: ReadAccess,
+    max_points: MaxPoints = DEFAULT_LOSS_POINTS,
+) -> Response:
+    history = repository.job_loss_history(job_id)
+    if history is None:
+        figure = loss_figure(np.empty(0), max_points=max_points)
+    else:
+        figure = loss_figure(history.loss, history.validation_loss, max_points=max_points)
+    return FastJSONResponse(figure, headers={"Cache-Control": "no-store"})

@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.body_limit import BodyLimitMiddleware
 from service.problems import install_problem_handlers
 from service.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
-from service.routes import events, health, jobs, web
+from service.routes import events, figures, health, jobs, models, predictions, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.settings import Settings
@@ -75,6 +75,9 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(web.router)
+    app.include_router(models.router)
+    app.include_router(predictions.router)
+    app.include_router(figures.router)
 
     # The last added middleware is the outermost: logging sees every request and response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

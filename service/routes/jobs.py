@@ -81,7 +81,7 @@ def list_jobs(
 
 
 @router.get(
-    "/{job_id}", summary="One job: status and progress", responses=problem_responses(401, 404)
+    "/{job_id}", summary="One job: status and progress", responses=problem_responses(401, 404, 422)
 )
 def get_job(job_id: str, repository: RepositoryDep, _: ReadAccess) -> JobOut:
     return JobOut.from_record(repository.get_job(job_id))
@@ -90,7 +90,7 @@ def get_job(job_id: str, repository: RepositoryDep, _: ReadAccess) -> JobOut:
 @router.post(
     "/{job_id}/cancel",
     summary="Cancel a queued or running job",
-    responses={202: {"model": JobOut}, **problem_responses(401, 404, 409)},
+    responses={202: {"model": JobOut}, **problem_responses(401, 404, 409, 422)},
 )
 def cancel_job(
     job_id: str, response: Response, repository: RepositoryDep, runner: RunnerDep, _: RequireKey

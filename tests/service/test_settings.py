@@ -1,5 +1,7 @@
 """Settings from PLANENET_* variables and from the flags of `planenet serve`, flags first."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,17 @@ def test_every_setting_has_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
     for name in Settings.model_fields:
         assert "--" + name.replace("_", "-") in help_text
         assert "PLANENET_" + name.upper() in help_text
+
+
+def test_python_dash_m_service_is_the_same_command() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "service", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--max-epochs" in completed.stdout
+    assert "PLANENET_DATA_DIR" in completed.stdout
 
 
 def test_invalid_settings_stop_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:

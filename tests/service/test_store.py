@@ -1,5 +1,6 @@
 """The store: jobs' life cycle, claims and leases, recovery, and models kept bit-identically."""
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -257,3 +258,18 @@ def test_sqlite_runs_in_wal_mode(database: Database) -> None:
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_concurrent_claims_take_every_job_exactly_once(repository: Repository) -> None:
+    job_ids = {repository.create_job(CONFIG).id for _ in range(30)}
+
+    def claim_all(worker: str) -> list[str]:
+        claimed: list[str] = []
+        while (job := repository.claim_next_job(worker)) is not None:
+            claimed.append(job.id)
+        return claimed
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(claim_all, [f"tester:{n}" for n in range(6)]))
+    every_claim = [job_id for claimed in results for job_id in claimed]
+    assert sorted(every_claim) == sorted(job_ids)

@@ -51,6 +51,7 @@ def _assets() -> dict[str, Asset]:
     return {
         "app.js": Asset(STATIC_DIRECTORY / "app.js", JAVASCRIPT),
         "style.css": Asset(STATIC_DIRECTORY / "style.css", "text/css; charset=utf-8"),
+        "favicon.svg": Asset(STATIC_DIRECTORY / "favicon.svg", "image/svg+xml"),
         "plotly.min.js": Asset(plotly_js_path(), JAVASCRIPT),
     }
 

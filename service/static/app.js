@@ -641,6 +641,13 @@
     await Promise.all(jobs);
   }
 
+  /** "= 0.1234" to four decimals, or "< 0.0001": never a certainty the model does not claim. */
+  function formatProbability(probability) {
+    if (probability > 0 && probability < 0.0001) return "< 0.0001";
+    if (probability < 1 && probability > 0.9999) return "> 0.9999";
+    return `= ${probability.toFixed(4)}`;
+  }
+
   async function predict(x, y) {
     if (!state.modelId) return;
     clearErrors();
@@ -655,9 +662,9 @@
       el.prediction.replaceChildren(
         `(${x.toFixed(3)}, ${y.toFixed(3)}) is `,
         answer,
-        `: P(class 1) = ${probability.toFixed(4)}`,
+        `: P(class 1) ${formatProbability(probability)}`,
       );
-      el.prediction.dataset.probability = String(probability);
+      Object.assign(el.prediction.dataset, { x: String(x), y: String(y), probability: String(probability) });
       await drawBoundary();
     } catch (error) {
       if (isMissingRoute(error)) el.prediction.textContent = "This server does not answer predictions yet.";

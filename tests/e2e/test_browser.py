@@ -1,0 +1,107 @@
+"""The page in headless Chromium: train, watch the loss curve grow, see the boundary, predict."""
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser import browser_context, chromium_executable
+from tests.e2e.conftest import ServerFactory
+
+__all__ = ["browser_context", "chromium_executable"]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+EPOCHS = 3000
+PAGE_TIMEOUT_MS = 120_000
+
+# Plotted loss points while the job runs (the status says running), else null.
+RUNNING_CURVE = """() => {
+  const plot = document.getElementById("loss-plot");
+  const points = plot.data && plot.data[0] ? plot.data[0].x.length : 0;
+  const running = document.getElementById("status").dataset.state === "running";
+  return running && points > 0 ? points : null;
+}"""
+LONGER_CURVE = """(before) => {
+  const plot = document.getElementById("loss-plot");
+  const points = plot.data && plot.data[0] ? plot.data[0].x.length : 0;
+  return points > before ? points : null;
+}"""
+BOUNDARY_DRAWN = """() => {
+  const plot = document.getElementById("boundary-plot");
+  return Boolean(plot.data && plot.data.some((trace) => trace.type === "contour")
+    && plot.querySelector(".contour"));
+}"""
+
+
+def fill_training_form(page: Any) -> None:
+    """A small training that still runs a few seconds: 3000 epochs of small mini-batches."""
+    page.select_option("#generator", "moons")
+    page.fill("#n-samples", "400")
+    page.fill("#noise", "0.15")
+    page.fill("#hidden-layers", "8, 8")
+    page.select_option("#activation", "tanh")
+    page.select_option("#optimizer", "sgd")
+    page.fill("#learning-rate", "0.05")
+    page.fill("#batch-size", "4")
+    page.fill("#epochs", str(EPOCHS))
+    page.fill("#name", "moons in the browser")
+
+
+def test_page_trains_shows_the_live_curve_the_boundary_and_predicts(
+    planenet_server: ServerFactory, browser_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = planenet_server(workers=1)
+    page = browser_context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page_errors: list[str] = []
+
+    def note_console(message: Any) -> None:
+        if message.type == "error":
+            page_errors.append(message.text)
+
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on("console", note_console)
+
+    page.goto(f"{server.base_url}/")
+    page.wait_for_function("() => window.Plotly && document.querySelector('#loss-plot .main-svg')")
+    fill_training_form(page)
+    page.click("#start-button")
+
+    partial = page.wait_for_function(RUNNING_CURVE).json_value()
+    assert 0 < partial < EPOCHS
+    longer = page.wait_for_function(LONGER_CURVE, arg=partial).json_value()
+    assert longer > partial
+
+    page.wait_for_function("() => document.getElementById('status').dataset.state === 'succeeded'")
+    page.wait_for_function(BOUNDARY_DRAWN)
+    assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.length") == EPOCHS
+    model_button = page.locator("#model-list button", has_text="moons in the browser")
+    model_button.wait_for()
+
+    plot_area = page.locator("#boundary-plot .nsewdrag").first.bounding_box()
+    assert plot_area is not None
+    click_x = plot_area["x"] + plot_area["width"] * 0.3
+    click_y = plot_area["y"] + plot_area["height"] * 0.4
+    page.mouse.move(click_x, click_y)
+    page.mouse.click(click_x, click_y)
+    page.wait_for_function("() => document.getElementById('prediction').dataset.probability")
+    shown = page.evaluate("() => ({...document.getElementById('prediction').dataset})")
+    assert "P(class 1)" in page.text_content("#prediction")
+
+    model_id = page.evaluate("() => location.hash").removeprefix("#model=")
+    with server.client() as client:
+        answer = client.post(
+            f"/models/{model_id}/predict", json={"points": [[float(shown["x"]), float(shown["y"])]]}
+        ).json()
+    assert float(shown["probability"]) == pytest.approx(answer["probabilities"][0])
+    assert f"class {answer['labels'][0]}" in page.text_content("#prediction")
+
+    folder = Path(tempfile.mkdtemp(prefix="planenet-browser-"))
+    screenshot = folder / "finished-page.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    with capsys.disabled():
+        print(f"\nscreenshot of the finished page: {screenshot}")
+    assert screenshot.stat().st_size > 0
+    assert page_errors == []

@@ -1,0 +1,241 @@
+"""Figures over HTTP: valid Plotly built from the stored model, caching headers, limits, jobs."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import httpx
+import plotly.graph_objects as go
+import pytest
+
+from core.figures import boundary_figure, data_figure, loss_figure
+from core.network import Network
+from service.store.database import Database
+from service.store.records import ModelArtifacts
+from service.store.repository import Repository
+from tests.service.conftest import (
+    LONG_JOB,
+    QUICK_JOB,
+    assert_problem,
+    make_settings,
+    problem_fields,
+    serve,
+    wait_for_job,
+    wait_for_progress,
+)
+
+pytestmark = pytest.mark.anyio
+
+UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
+BOUNDARY_LIMIT = 150
+SPLIT_JOB: dict[str, Any] = {**QUICK_JOB, "validation_fraction": 0.2}
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A running app (boundary resolution limited to 150) with a model trained on a split."""
+
+    client: httpx.AsyncClient
+    job: dict[str, Any]
+    model_id: str
+    artifacts: ModelArtifacts
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trained]:
+    settings = make_settings(
+        tmp_path_factory.mktemp("figures"), workers=1, max_boundary_resolution=BOUNDARY_LIMIT
+    )
+    async with serve(settings) as client:
+        submitted = (await client.post("/jobs", json=SPLIT_JOB)).json()
+        job = await wait_for_job(client, submitted["id"])
+        assert job["status"] == "succeeded", job
+        database = Database(settings.resolved_database_url)
+        _, artifacts = Repository(database).get_model_artifacts(job["model_id"])
+        database.dispose()
+        yield Trained(client, job, job["model_id"], artifacts)
+
+
+async def get_figure(client: httpx.AsyncClient, path: str, **params: Any) -> dict[str, Any]:
+    """GET a figure, check it is 200 JSON that Plotly accepts, and return it."""
+    response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    figure: dict[str, Any] = response.json()
+    go.Figure(figure)  # raises on anything Plotly does not know
+    return figure
+
+
+async def test_the_loss_figure_is_the_cores_on_the_stored_histories(trained: Trained) -> None:
+    figure = await get_figure(trained.client, f"/models/{trained.model_id}/figures/loss")
+    history = trained.artifacts.loss_history
+    assert history.validation_loss is not None
+    assert figure == loss_figure(history.loss, history.validation_loss)
+    training, validation = figure["data"]
+    assert (training["name"], validation["name"]) == ("Training loss", "Validation loss")
+    assert training["x"] == list(range(QUICK_JOB["epochs"]))
+    assert training["y"] == history.loss.tolist()
+
+
+async def test_the_loss_figure_is_thinned_to_max_points(trained: Trained) -> None:
+    path = f"/models/{trained.model_id}/figures/loss"
+    figure = await get_figure(trained.client, path, max_points=50)
+    for trace in figure["data"]:
+        assert 2 <= len(trace["x"]) <= 50
+        assert trace["x"][0] == 0
+        assert trace["x"][-1] == QUICK_JOB["epochs"] - 1
+        assert trace["x"] == sorted(set(trace["x"]))
+
+
+@pytest.mark.parametrize("mode", ["regions", "probability"])
+async def test_the_boundary_figure_is_the_cores_on_the_stored_model(
+    trained: Trained, mode: Literal["regions", "probability"]
+) -> None:
+    path = f"/models/{trained.model_id}/figures/boundary"
+    figure = await get_figure(trained.client, path, resolution=40, mode=mode)
+    artifacts = trained.artifacts
+    network = Network(artifacts.parameters, artifacts.activation)
+    assert figure == boundary_figure(
+        network.predict_proba, artifacts.train_set, resolution=40, mode=mode
+    )
+    surface, class_0, class_1 = figure["data"]
+    assert surface["type"] == "contour"
+    assert len(surface["x"]) == len(surface["y"]) == len(surface["z"]) == 40
+    values = {value for row in surface["z"] for value in row}
+    if mode == "regions":
+        assert values == {0, 1}
+    else:
+        assert all(0.0 <= value <= 1.0 for value in values)
+    assert (class_0["name"], class_1["name"]) == ("Class 0", "Class 1")
+    assert len(class_0["x"]) + len(class_1["x"]) == len(trained.artifacts.train_set)
+
+
+async def test_the_boundary_resolution_defaults_to_200_or_the_limit(trained: Trained) -> None:
+    path = f"/models/{trained.model_id}/figures/boundary"
+    figure = await get_figure(trained.client, path)
+    assert len(figure["data"][0]["x"]) == BOUNDARY_LIMIT  # the limit (150) is below 200
+    assert figure["data"][0]["showscale"] is False  # regions
+
+
+async def test_the_data_figure_shows_the_stored_training_points(trained: Trained) -> None:
+    figure = await get_figure(trained.client, f"/models/{trained.model_id}/figures/data")
+    train_set = trained.artifacts.train_set
+    assert figure == data_figure(train_set)
+    assert len(train_set) == 160  # 200 points, a fifth kept for validation
+    class_0, class_1 = figure["data"]
+    assert sorted(zip(class_0["x"], class_0["y"], strict=True)) == sorted(
+        map(tuple, train_set.points[train_set.labels == 0].tolist())
+    )
+    assert len(class_1["x"]) == int(train_set.labels.sum())
+
+
+async def test_model_figures_have_an_etag_and_answer_304_when_current(trained: Trained) -> None:
+    client = trained.client
+    for kind in ("loss", "boundary", "data"):
+        path = f"/models/{trained.model_id}/figures/{kind}"
+        first = await client.get(path)
+        etag = first.headers["etag"]
+        assert etag.startswith('"')
+        assert etag.endswith('"')
+        assert first.headers["cache-control"] == "public, max-age=3600"
+        again = await client.get(path)
+        assert again.headers["etag"] == etag
+        assert again.content == first.content
+        for if_none_match in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            current = await client.get(path, headers={"If-None-Match": if_none_match})
+            assert current.status_code == 304
+            assert current.content == b""
+            assert current.headers["etag"] == etag
+        stale = await client.get(path, headers={"If-None-Match": '"other"'})
+        assert stale.status_code == 200
+        assert stale.content == first.content
+    regions = await client.get(f"/models/{trained.model_id}/figures/boundary")
+    probability = await client.get(
+        f"/models/{trained.model_id}/figures/boundary", params={"mode": "probability"}
+    )
+    assert regions.headers["etag"] != probability.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "field"),
+    [
+        ("boundary", {"mode": "contours"}, "query.mode"),
+        ("boundary", {"resolution": 1}, "query.resolution"),
+        ("boundary", {"resolution": "fine"}, "query.resolution"),
+        ("loss", {"max_points": 1}, "query.max_points"),
+        ("loss", {"max_points": 100_001}, "query.max_points"),
+    ],
+)
+async def test_bad_figure_queries_are_422_naming_the_field(
+    trained: Trained, kind: str, params: dict[str, Any], field: str
+) -> None:
+    response = await trained.client.get(f"/models/{trained.model_id}/figures/{kind}", params=params)
+    assert problem_fields(assert_problem(response, 422, "validation-error")) == {field}
+
+
+async def test_a_resolution_over_the_limit_is_413_naming_the_setting(trained: Trained) -> None:
+    path = f"/models/{trained.model_id}/figures/boundary"
+    response = await trained.client.get(path, params={"resolution": BOUNDARY_LIMIT + 1})
+    problem = assert_problem(response, 413, "limit-exceeded")
+    assert "PLANENET_MAX_BOUNDARY_RESOLUTION" in problem["detail"]
+    await get_figure(trained.client, path, resolution=BOUNDARY_LIMIT)
+
+
+async def test_figures_of_unknown_models_and_jobs_are_404_problems(trained: Trained) -> None:
+    for path in (
+        f"/models/{UNKNOWN_ID}/figures/loss",
+        f"/models/{UNKNOWN_ID}/figures/boundary",
+        f"/models/{UNKNOWN_ID}/figures/data",
+        f"/jobs/{UNKNOWN_ID}/figures/loss",
+    ):
+        problem = assert_problem(await trained.client.get(path), 404, "not-found")
+        assert UNKNOWN_ID in problem["detail"]
+    assert_problem(await trained.client.get(f"/models/{trained.model_id}/figures/surface"), 404)
+
+
+async def test_a_finished_jobs_loss_figure_is_its_models(trained: Trained) -> None:
+    job_path = f"/jobs/{trained.job['id']}/figures/loss"
+    response = await trained.client.get(job_path)
+    assert response.headers["cache-control"] == "no-store"
+    job_figure = await get_figure(trained.client, job_path)
+    model_figure = await get_figure(trained.client, f"/models/{trained.model_id}/figures/loss")
+    assert job_figure == model_figure
+
+
+async def test_a_running_jobs_loss_figure_grows(trained: Trained) -> None:
+    client = trained.client
+    job_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
+    try:
+        await wait_for_progress(client, job_id)
+        epochs_drawn: list[int] = []
+        with anyio.fail_after(30):
+            while len(epochs_drawn) < 2 or epochs_drawn[-1] <= epochs_drawn[0]:
+                figure = await get_figure(client, f"/jobs/{job_id}/figures/loss", max_points=100)
+                (training,) = figure["data"]
+                assert len(training["x"]) <= 100
+                epochs_drawn.append(training["x"][-1] + 1 if training["x"] else 0)
+                job = (await client.get(f"/jobs/{job_id}")).json()
+                assert job["status"] == "running"
+                await anyio.sleep(0.2)
+    finally:
+        await client.post(f"/jobs/{job_id}/cancel")
+    assert epochs_drawn[-1] > epochs_drawn[0] >= 0
+
+
+async def test_a_queued_job_has_an_empty_loss_figure(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path)) as client:
+        job_id = (await client.post("/jobs", json=QUICK_JOB)).json()["id"]
+        response = await client.get(f"/jobs/{job_id}/figures/loss")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        figure = response.json()
+        go.Figure(figure)
+        (training,) = figure["data"]
+        assert training["x"] == training["y"] == []

@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 EPOCHS = 3000
 PAGE_TIMEOUT_MS = 120_000
+API_KEY = "page-test-key"
 
 # Plotted loss points while the job runs (the status says running), else null.
 RUNNING_CURVE = """() => {
@@ -105,3 +106,43 @@ def test_page_trains_shows_the_live_curve_the_boundary_and_predicts(
         print(f"\nscreenshot of the finished page: {screenshot}")
     assert screenshot.stat().st_size > 0
     assert page_errors == []
+
+
+def test_page_shows_api_errors_and_sends_the_pasted_key(
+    planenet_server: ServerFactory, browser_context: Any
+) -> None:
+    server = planenet_server(
+        workers=1, flags=["--protect-reads"], env={"PLANENET_API_KEY": API_KEY}
+    )
+    page = browser_context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{server.base_url}/")
+    page.fill("#epochs", "2000")
+    page.click("#start-button")
+    page.wait_for_selector("#errors:not([hidden])")
+    assert "Missing or invalid API key" in page.text_content("#errors")
+
+    page.click("#key-details summary")
+    page.fill("#api-key", API_KEY)
+    page.fill("#epochs", "0")
+    page.click("#start-button")
+    page.wait_for_selector("#epochs[aria-invalid='true']")
+    assert "body.epochs" in page.text_content("#errors")
+
+    page.fill("#epochs", "2000")
+    page.click("#start-button")
+    page.wait_for_function("() => document.getElementById('status').dataset.state === 'succeeded'")
+    assert page.is_hidden("#errors")
+    # Every epoch's loss came over the stream (read with fetch, which can send the key).
+    assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.length") == 2000
+    page.wait_for_function(BOUNDARY_DRAWN)
+
+    page.fill("#predict-x", "1.5")
+    page.fill("#predict-y", "0.5")
+    page.press("#predict-y", "Enter")
+    page.wait_for_function("() => document.getElementById('prediction').dataset.probability")
+    shown = page.evaluate("() => ({...document.getElementById('prediction').dataset})")
+    model_id = page.evaluate("() => location.hash").removeprefix("#model=")
+    with server.client(headers={"X-API-Key": API_KEY}) as client:
+        answer = client.post(f"/models/{model_id}/predict", json={"points": [[1.5, 0.5]]}).json()
+    assert float(shown["probability"]) == pytest.approx(answer["probabilities"][0])

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from core.network import Network
-from service.deps import RepositoryDep
+from service.deps import get_repository
 from service.store.records import ModelArtifacts, ModelRecord
 from service.store.repository import Repository
 
@@ -67,6 +67,14 @@ class ModelCache:
                     self._entries.popitem(last=False)
         return loaded
 
+    def peek(self, model_id: str) -> LoadedModel | None:
+        """The model if it is cached (marked as recently used), else None; never loads."""
+        with self._lock:
+            entry = self._entries.get(model_id)
+            if entry is not None:
+                self._entries.move_to_end(model_id)
+            return entry
+
     def invalidate(self, model_id: str) -> None:
         """Forget the model with this id (after it was deleted)."""
         with self._lock:
@@ -88,18 +96,20 @@ class ModelCache:
             return model_id in self._entries
 
 
-_creation_lock = threading.Lock()
+async def get_model_cache(request: Request) -> ModelCache:
+    """The application's model cache, created on first use for its repository.
 
-
-def get_model_cache(request: Request, repository: RepositoryDep) -> ModelCache:
-    """The application's model cache, created on first use for its repository."""
+    A coroutine that does no I/O, so FastAPI runs it on the event loop (one thread, hence
+    no race creating the cache) instead of handing it to a worker thread, a hop that costs
+    more than the lookup.
+    """
+    repository = get_repository(request)
     state = request.app.state
-    with _creation_lock:
-        cache: ModelCache | None = getattr(state, "model_cache", None)
-        if cache is None or cache.repository is not repository:
-            cache = ModelCache(repository)
-            state.model_cache = cache
-        return cache
+    cache: ModelCache | None = getattr(state, "model_cache", None)
+    if cache is None or cache.repository is not repository:
+        cache = ModelCache(repository)
+        state.model_cache = cache
+    return cache
 
 
 ModelCacheDep = Annotated[ModelCache, Depends(get_model_cache)]

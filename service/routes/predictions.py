@@ -3,8 +3,10 @@
 A body of 100,000 points is about 4 MB of JSON. FastAPI's usual path (``json.loads`` to
 Python objects, then pydantic over them) spends most of a request there, so these routes
 read the raw body and validate it in one pass with pydantic-core
-(``model_validate_json``), keeping the 422 problem shape; the parsing, the NumPy work and
-the encoding of the answer run in a worker thread, never on the event loop.
+(``model_validate_json``), keeping the 422 problem shape. For a big body the parsing, the
+NumPy work and the encoding of the answer run in a worker thread, never on the event loop;
+a small body (a few hundred points) for a model already in the cache is answered on the
+event loop, since the hop to a thread would cost more than the work.
 """
 
 from typing import Any, TypeVar
@@ -18,18 +20,22 @@ from starlette.concurrency import run_in_threadpool
 from core.network import DEFAULT_THRESHOLD, Network
 from service.deps import ReadAccess, RepositoryDep, SettingsDep
 from service.errors import InvalidInput, LimitExceeded, WrongState
-from service.model_cache import ModelCache, ModelCacheDep
+from service.model_cache import LoadedModel, ModelCache, ModelCacheDep
 from service.responses import FastJSONResponse
 from service.schemas.common import RequestModel, problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
 from service.settings import Settings, setting_env_name
-from service.store.repository import Repository
 
 router = APIRouter(tags=["predictions"])
 
-BodyT = TypeVar("BodyT", bound=RequestModel)
+BodyT = TypeVar("BodyT", bound=PointsBody)
 
 NO_MODEL_YET = "no model has been trained yet: train one with POST /jobs, then predict"
+
+# Bodies up to this size (about 800 points) and as many points take well under a
+# millisecond to parse and to predict: less than the hop to a worker thread.
+INLINE_BODY_BYTES = 32 * 1024
+INLINE_POINTS = 1000
 
 
 def _request_body(schema: type[RequestModel]) -> dict[str, Any]:
@@ -80,34 +86,35 @@ def predict(network: Network, points: list[tuple[float, float]]) -> tuple[list[i
     return labels.tolist(), probabilities.tolist()
 
 
-def _answer(cache: ModelCache, model_id: str, points: list[tuple[float, float]]) -> Response:
-    loaded = cache.get(model_id)
+def _answer(loaded: LoadedModel, points: list[tuple[float, float]]) -> Response:
     labels, probabilities = predict(loaded.network, points)
     return FastJSONResponse(
         {"model_id": loaded.record.id, "labels": labels, "probabilities": probabilities}
     )
 
 
-def _predict_with_model(
-    body: bytes, model_id: str, settings: Settings, cache: ModelCache
+def _load_and_answer(
+    cache: ModelCache, model_id: str, points: list[tuple[float, float]]
 ) -> Response:
-    request = parse_body(body, PointsBody)
-    check_point_count(len(request.points), settings)
-    return _answer(cache, model_id, request.points)
+    return _answer(cache.get(model_id), points)
 
 
-def _predict_with_newest(
-    body: bytes, settings: Settings, cache: ModelCache, repository: Repository
-) -> Response:
-    request = parse_body(body, PredictBody)
-    check_point_count(len(request.points), settings)
-    model_id = request.model_id
-    if model_id is None:
-        newest = repository.newest_succeeded_model()
-        if newest is None:
-            raise WrongState(NO_MODEL_YET)
-        model_id = newest.id
-    return _answer(cache, model_id, request.points)
+async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
+    """The body validated (in a worker thread when big), with the number of points checked."""
+    if len(body) <= INLINE_BODY_BYTES:
+        parsed = parse_body(body, schema)
+    else:
+        parsed = await run_in_threadpool(parse_body, body, schema)
+    check_point_count(len(parsed.points), settings)
+    return parsed
+
+
+async def _respond(cache: ModelCache, model_id: str, points: list[tuple[float, float]]) -> Response:
+    """The prediction, on the event loop for a few points of a cached model, else in a thread."""
+    cached = cache.peek(model_id)
+    if cached is not None and len(points) <= INLINE_POINTS:
+        return _answer(cached, points)
+    return await run_in_threadpool(_load_and_answer, cache, model_id, points)
 
 
 PREDICTION_RESPONSES = problem_responses(404, 413, 422)
@@ -123,8 +130,8 @@ PREDICTION_RESPONSES = problem_responses(404, 413, 422)
 async def predict_with_model(
     model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep, _: ReadAccess
 ) -> Response:
-    body = await request.body()
-    return await run_in_threadpool(_predict_with_model, body, model_id, settings, cache)
+    parsed = await _parse(await request.body(), PointsBody, settings)
+    return await _respond(cache, model_id, parsed.points)
 
 
 @router.post(
@@ -141,5 +148,11 @@ async def predict_with_newest(
     repository: RepositoryDep,
     _: ReadAccess,
 ) -> Response:
-    body = await request.body()
-    return await run_in_threadpool(_predict_with_newest, body, settings, cache, repository)
+    parsed = await _parse(await request.body(), PredictBody, settings)
+    model_id = parsed.model_id
+    if model_id is None:
+        newest = await run_in_threadpool(repository.newest_succeeded_model)
+        if newest is None:
+            raise WrongState(NO_MODEL_YET)
+        model_id = newest.id
+    return await _respond(cache, model_id, parsed.points)

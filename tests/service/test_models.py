@@ -208,7 +208,9 @@ async def test_the_cache_loads_once_and_evicts_the_least_recently_used(registry:
     loads: list[str] = []
     cache = ModelCache(CountingRepository(registry.repository, loads), capacity=2)
     first, second, third = registry.model_ids
-    assert cache.get(first) is cache.get(first)
+    assert cache.peek(first) is None
+    assert loads == []
+    assert cache.get(first) is cache.get(first) is cache.peek(first)
     assert loads == [first]
     cache.get(second)
     cache.get(first)  # now the most recently used

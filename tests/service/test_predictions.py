@@ -11,7 +11,7 @@ import pytest
 from core.network import Network
 from core.parameters import make_parameters
 from service.errors import InvalidInput
-from service.routes.predictions import predict
+from service.routes.predictions import INLINE_BODY_BYTES, INLINE_POINTS, predict
 from service.store.database import Database
 from service.store.repository import Repository
 from tests.service.conftest import (
@@ -110,6 +110,19 @@ async def test_one_hundred_thousand_points_in_one_request(trained: Trained) -> N
     assert len(body["labels"]) == len(body["probabilities"]) == MANY_POINTS
     assert (body["labels"], body["probabilities"]) == expected(
         trained.networks[trained.newer], points
+    )
+
+
+async def test_many_short_points_in_a_small_body(trained: Trained) -> None:
+    points = [[float(x), float(y)] for x in range(-20, 20) for y in range(-25, 25)]
+    response = await trained.client.post(
+        f"/models/{trained.older}/predict", json={"points": points}
+    )
+    assert len(points) > INLINE_POINTS
+    assert len(response.request.content) <= INLINE_BODY_BYTES
+    body = response.json()
+    assert (body["labels"], body["probabilities"]) == expected(
+        trained.networks[trained.older], points
     )
 
 

@@ -47,13 +47,22 @@ def plotly_js_path() -> Path:
     return Path(str(files("plotly").joinpath("package_data", "plotly.min.js")))
 
 
+MEDIA_TYPES = {
+    ".js": JAVASCRIPT,
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
 def _assets() -> dict[str, Asset]:
-    return {
-        "app.js": Asset(STATIC_DIRECTORY / "app.js", JAVASCRIPT),
-        "style.css": Asset(STATIC_DIRECTORY / "style.css", "text/css; charset=utf-8"),
-        "favicon.svg": Asset(STATIC_DIRECTORY / "favicon.svg", "image/svg+xml"),
-        "plotly.min.js": Asset(plotly_js_path(), JAVASCRIPT),
+    """The page's own scripts, style and icon (listed once, at start-up), and plotly.js."""
+    assets = {
+        path.name: Asset(path, MEDIA_TYPES[path.suffix])
+        for path in sorted(STATIC_DIRECTORY.iterdir())
+        if path.suffix in MEDIA_TYPES
     }
+    assets["plotly.min.js"] = Asset(plotly_js_path(), JAVASCRIPT)
+    return assets
 
 
 ASSETS = _assets()

@@ -15,6 +15,8 @@ from service.settings import Settings
 from service.store.repository import Repository
 
 EXTERNAL_URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.IGNORECASE)
+MODULE_IMPORT = re.compile(r"""\bfrom\s+["']\./([\w.-]+\.js)["']""")
+TEXT_SUFFIXES = {".html", ".js", ".css"}
 
 
 class IdleRunner:
@@ -82,10 +84,23 @@ def test_plotly_js_is_served_as_javascript_from_the_plotly_package(client: TestC
 
 
 def test_page_and_its_scripts_reference_no_external_url(client: TestClient) -> None:
-    own_files = [client.get("/").text]
-    own_files += [client.get(f"/static/{name}").text for name in ("app.js", "style.css")]
-    for text in own_files:
-        assert EXTERNAL_URL.findall(text) == []
+    own_files = [path for path in STATIC_DIRECTORY.iterdir() if path.suffix in TEXT_SUFFIXES]
+    assert {path.suffix for path in own_files} == TEXT_SUFFIXES
+    for path in own_files:
+        url = "/" if path.name == "index.html" else f"/static/{path.name}"
+        assert EXTERNAL_URL.findall(client.get(url).text) == [], path.name
+
+
+def test_every_module_the_scripts_import_is_served(client: TestClient) -> None:
+    scripts = [path for path in STATIC_DIRECTORY.iterdir() if path.suffix == ".js"]
+    imported = {
+        name for path in scripts for name in MODULE_IMPORT.findall(path.read_text(encoding="utf-8"))
+    }
+    assert "api.js" in imported
+    for name in imported:
+        response = client.get(f"/static/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith("text/javascript")
 
 
 def test_page_may_only_load_from_its_own_origin(client: TestClient) -> None:

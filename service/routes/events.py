@@ -276,7 +276,7 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
         ),
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
-    **problem_responses(404),
+    **problem_responses(401, 404),
 }
 
 

@@ -163,6 +163,19 @@ async def test_model_figures_have_an_etag_and_answer_304_when_current(trained: T
     assert regions.headers["etag"] != probability.headers["etag"]
 
 
+async def test_protected_figures_are_cached_privately(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, workers=1, api_key="k", protect_reads=True)
+    async with serve(settings) as client:
+        client.headers["X-API-Key"] = "k"
+        job = await wait_for_job(client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"])
+        path = f"/models/{job['model_id']}/figures/data"
+        response = await client.get(path)
+        del client.headers["X-API-Key"]
+        assert_problem(await client.get(path), 401, "unauthorized")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "private, max-age=3600"
+
+
 @pytest.mark.parametrize(
     ("kind", "params", "field"),
     [

@@ -14,34 +14,19 @@ import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.routes import events
-from service.runner import Runner, RunnerHealth
 from service.settings import Settings
 from service.store.codec import encode_loss_history
+from service.store.database import Database
 from service.store.records import ClaimedJob, NewModel
 from service.store.repository import Repository
 from service.store.tables import JobStatus
+from tests.service.conftest import assert_problem, make_settings, serve
 
 EPOCHS = 300
 WAIT_SECONDS = 20.0
-
-
-class IdleRunner:
-    """A runner without workers: the tests play the worker through the repository."""
-
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def submit(self, job_id: str) -> None: ...
-    def cancel(self, job_id: str) -> None: ...
-    def health(self) -> RunnerHealth:
-        return RunnerHealth(expected=0, alive=0)
-
-
-def idle_runner(_settings: Settings, _repository: Repository) -> Runner:
-    return IdleRunner()
 
 
 @dataclass(frozen=True)
@@ -131,20 +116,14 @@ class PlayedWorker:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path, workers=0), runner_factory=idle_runner)
+def settings(tmp_path: Path, database: Database) -> Settings:
+    """No workers, and the store the played worker writes to (as a worker process would)."""
+    return make_settings(tmp_path, database_url=database.url)
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def repository(client: TestClient, app: FastAPI) -> Repository:
-    store: Repository = app.state.repository
-    return store
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
 
 
 @dataclass(frozen=True)
@@ -153,7 +132,6 @@ class LiveServer:
 
     url: str
     app: FastAPI
-    repository: Repository
 
 
 @pytest.fixture
@@ -166,7 +144,7 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     thread.start()
     wait_for(lambda: server.started)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", app, app.state.repository)
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
     finally:
         server.should_exit = True
         thread.join(WAIT_SECONDS)
@@ -181,85 +159,94 @@ def wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.01)
 
 
-def read_finished(client: TestClient, job_id: str, last_event_id: str | None = None) -> list[Event]:
+async def read_finished(
+    settings: Settings, job_id: str, last_event_id: str | None = None
+) -> list[Event]:
+    """The whole event stream of a finished job (it ends by itself)."""
     headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
-    response = client.get(f"/jobs/{job_id}/events", headers=headers)
+    async with serve(settings) as client:
+        response = await client.get(f"/jobs/{job_id}/events", headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     return list(parse_events(iter(response.text.splitlines())))
 
 
-def test_unknown_job_is_a_404_problem(client: TestClient) -> None:
-    response = client.get("/jobs/0123456789abcdef0123456789abcdef/events")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert "0123456789abcdef0123456789abcdef" in response.json()["detail"]
+@pytest.mark.anyio
+async def test_unknown_job_is_a_404_problem(settings: Settings) -> None:
+    async with serve(settings) as client:
+        response = await client.get("/jobs/0123456789abcdef0123456789abcdef/events")
+    body = assert_problem(response, 404, "not-found")
+    assert "0123456789abcdef0123456789abcdef" in body["detail"]
 
 
-def test_finished_job_sends_its_history_then_the_outcome_at_once(
-    client: TestClient, repository: Repository
+@pytest.mark.anyio
+async def test_finished_job_sends_its_history_then_the_outcome_at_once(
+    settings: Settings, repository: Repository
 ) -> None:
     worker = PlayedWorker(repository)
     worker.claim()
     worker.report(100)
     model_id = worker.succeed()
-    received = read_finished(client, worker.job_id)
-    assert [event.name for event in received][-1] == "succeeded"
+    received = await read_finished(settings, worker.job_id)
+    assert received[-1].name == "succeeded"
     assert received[-1].data["model_id"] == model_id
     assert received[-1].id == EPOCHS
     assert losses_of(received) == worker.history.tolist()
 
 
-def test_long_history_comes_in_several_events_with_increasing_ids(
-    client: TestClient, repository: Repository, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.anyio
+async def test_long_history_comes_in_several_events_with_increasing_ids(
+    settings: Settings, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(events, "MAX_LOSSES_PER_EVENT", 70)
     worker = PlayedWorker(repository)
     worker.claim()
     worker.succeed()
-    received = read_finished(client, worker.job_id)
+    received = await read_finished(settings, worker.job_id)
     ids = [event.id for event in received]
     assert ids == sorted(ids)
     assert len([event for event in received if event.name == "progress"]) == -(-EPOCHS // 70)
     assert losses_of(received) == worker.history.tolist()
 
 
-def test_last_event_id_resumes_a_finished_job_without_repeats(
-    client: TestClient, repository: Repository
+@pytest.mark.anyio
+async def test_last_event_id_resumes_a_finished_job_without_repeats(
+    settings: Settings, repository: Repository
 ) -> None:
     worker = PlayedWorker(repository)
     worker.claim()
     worker.succeed()
-    received = read_finished(client, worker.job_id, last_event_id="120")
+    received = await read_finished(settings, worker.job_id, last_event_id="120")
     assert received[0].data["offset"] == 120
     resumed = [
         loss for event in received if event.name == "progress" for loss in event.data["losses"]
     ]
     assert resumed == worker.history[120:].tolist()
-    caught_up = read_finished(client, worker.job_id, last_event_id=str(EPOCHS))
+    caught_up = await read_finished(settings, worker.job_id, last_event_id=str(EPOCHS))
     assert [event.name for event in caught_up] == ["succeeded"]
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("status", "error"), [(JobStatus.FAILED, "training diverged"), (JobStatus.CANCELLED, None)]
 )
-def test_failed_and_cancelled_jobs_end_with_their_outcome(
-    client: TestClient, repository: Repository, status: JobStatus, error: str | None
+async def test_failed_and_cancelled_jobs_end_with_their_outcome(
+    settings: Settings, repository: Repository, status: JobStatus, error: str | None
 ) -> None:
     worker = PlayedWorker(repository)
     worker.claim()
     worker.report(50)
     worker.finish(status, error)
-    received = read_finished(client, worker.job_id)
+    received = await read_finished(settings, worker.job_id)
     assert received[-1].name == str(status)
     assert received[-1].data.get("error") == error
     assert losses_of(received) == worker.history[:50].tolist()
 
 
 def test_running_job_streams_progress_in_order_until_the_final_event(
-    live_server: LiveServer,
+    live_server: LiveServer, repository: Repository
 ) -> None:
-    worker = PlayedWorker(live_server.repository)
+    worker = PlayedWorker(repository)
     received: list[Event] = []
     steps = [60, 150, 240]
     url = f"{live_server.url}/jobs/{worker.job_id}/events"
@@ -284,8 +271,10 @@ def test_running_job_streams_progress_in_order_until_the_final_event(
     assert losses_of(received) == worker.history.tolist()
 
 
-def test_two_partial_connections_give_the_whole_history(live_server: LiveServer) -> None:
-    worker = PlayedWorker(live_server.repository)
+def test_two_partial_connections_give_the_whole_history(
+    live_server: LiveServer, repository: Repository
+) -> None:
+    worker = PlayedWorker(repository)
     worker.claim()
     worker.report(80)
     url = f"{live_server.url}/jobs/{worker.job_id}/events"
@@ -311,9 +300,9 @@ def test_two_partial_connections_give_the_whole_history(live_server: LiveServer)
 
 
 def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
-    live_server: LiveServer,
+    live_server: LiveServer, repository: Repository
 ) -> None:
-    worker = PlayedWorker(live_server.repository)
+    worker = PlayedWorker(repository)
     worker.claim()
     worker.report(10)
     url = f"{live_server.url}/jobs/{worker.job_id}/events"
@@ -336,10 +325,10 @@ def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
 
 
 def test_an_idle_stream_sends_heartbeat_comments(
-    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    live_server: LiveServer, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(events, "HEARTBEAT_SECONDS", 0.05)
-    worker = PlayedWorker(live_server.repository)
+    worker = PlayedWorker(repository)
     url = f"{live_server.url}/jobs/{worker.job_id}/events"
     with httpx.Client(timeout=WAIT_SECONDS) as http, http.stream("GET", url) as response:
         lines = response.iter_lines()

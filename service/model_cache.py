@@ -103,7 +103,7 @@ async def get_model_cache(request: Request) -> ModelCache:
     no race creating the cache) instead of handing it to a worker thread, a hop that costs
     more than the lookup.
     """
-    repository = get_repository(request)
+    repository = await get_repository(request)
     state = request.app.state
     cache: ModelCache | None = getattr(state, "model_cache", None)
     if cache is None or cache.repository is not repository:

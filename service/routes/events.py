@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -120,12 +120,8 @@ class JobFeed:
 class EventHub:
     """The jobs watched in this process, each with one poller while it has watchers."""
 
-    def __init__(
-        self,
-        read: Callable[[str, JobSnapshot | None], JobSnapshot],
-        poll_interval: float = POLL_INTERVAL_SECONDS,
-    ) -> None:
-        self.read = read
+    def __init__(self, database: Database, poll_interval: float = POLL_INTERVAL_SECONDS) -> None:
+        self.database = database
         self.poll_interval = poll_interval
         self.feeds: dict[str, JobFeed] = {}
         self.store_reads = 0
@@ -152,7 +148,9 @@ class EventHub:
             previous = feed.snapshot
             snapshot: JobSnapshot | None
             try:
-                snapshot = await run_in_threadpool(self.read, feed.job_id, previous)
+                snapshot = await run_in_threadpool(
+                    read_snapshot, self.database, feed.job_id, previous
+                )
                 self.store_reads += 1
             except (SQLAlchemyError, NotFound):
                 logger.warning("could not read job progress", exc_info=True)
@@ -183,7 +181,7 @@ def progress_events(snapshot: JobSnapshot, sent: int) -> Iterator[str]:
     """The progress events that bring a client from ``sent`` loss values to all the snapshot's.
 
     A long history comes in several events of at most ``MAX_LOSSES_PER_EVENT`` values, each
-    with its own id. At least one event is yielded.
+    with its own id. At least one event is yielded (with no values when none are new).
     """
     available = len(snapshot.losses)
     common = {
@@ -235,11 +233,12 @@ async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterat
                 state = (snapshot.status, snapshot.epoch, len(snapshot.losses))
                 if state != last_state:
                     last_state = state
-                    sent = min(sent, len(snapshot.losses))
+                    # A client may hold more than this snapshot (it read a fresher one from
+                    # another server): it then gets no value twice, only the ones after its own.
                     if not snapshot.status.finished or sent < len(snapshot.losses):
                         for text in progress_events(snapshot, sent):
                             yield text
-                        sent = len(snapshot.losses)
+                        sent = max(sent, len(snapshot.losses))
                 if snapshot.status.finished:
                     yield final_event(snapshot, sent)
                     return
@@ -250,10 +249,10 @@ async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterat
 
 
 def event_hub(app: FastAPI, database: Database) -> EventHub:
-    """The app's hub, created on first use (it lives as long as the app)."""
+    """The app's hub over ``database``, created on first use (it lives as long as the store)."""
     hub: EventHub | None = getattr(app.state, "event_hub", None)
-    if hub is None:
-        hub = EventHub(lambda job_id, previous: read_snapshot(database, job_id, previous))
+    if hub is None or hub.database is not database:
+        hub = EventHub(database)
         app.state.event_hub = hub
     return hub
 

@@ -299,6 +299,31 @@ def test_two_partial_connections_give_the_whole_history(
     assert second[-1].name == "succeeded"
 
 
+def test_a_client_ahead_of_the_store_gets_only_what_follows_its_id(
+    live_server: LiveServer, repository: Repository
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.report(100)
+    url = f"{live_server.url}/jobs/{worker.job_id}/events"
+    received: list[Event] = []
+    with (
+        httpx.Client(timeout=WAIT_SECONDS) as http,
+        http.stream("GET", url, headers={"Last-Event-ID": "150"}) as response,
+    ):
+        for event in parse_events(response.iter_lines()):
+            received.append(event)
+            if event.name == "progress" and event.data["epoch"] == 100:
+                worker.report(200)
+            elif event.name == "progress" and event.data["epoch"] == 200:
+                worker.succeed()
+    progress = [event for event in received if event.name == "progress"]
+    assert (progress[0].data["offset"], progress[0].data["losses"]) == (150, [])
+    resumed = [loss for event in progress for loss in event.data["losses"]]
+    assert resumed == worker.history[150:].tolist()
+    assert received[-1].name == "succeeded"
+
+
 def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
     live_server: LiveServer, repository: Repository
 ) -> None:

@@ -19,6 +19,10 @@ from service.store.tables import JobStatus
 
 logger = logging.getLogger("planenet.worker")
 
+WORKER_NICENESS = 10
+"""How much lower than the API's the workers' CPU priority is: training is batch work, and
+on a machine with as many workers as cores the API must still answer promptly."""
+
 
 @dataclass(frozen=True)
 class WorkerOptions:
@@ -47,6 +51,7 @@ def worker_main(
     """
     # Ctrl-C reaches the whole process group; the parent decides how the workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(WORKER_NICENESS)
     configure_logging(options.log_level)
     database = Database(options.database_url)
     repository = Repository(database)

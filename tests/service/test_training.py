@@ -5,12 +5,15 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import anyio
 import numpy as np
 import pytest
 
 from core.generators import generate
-from service.app import INTERRUPTED_REASON
+from service.app import INTERRUPTED_REASON, create_app
 from service.runner.job import run_job
+from service.runner.local import LocalRunner
+from service.runner.worker import WORKER_NICENESS
 from service.schemas.jobs import TrainingRequest
 from service.settings import Settings
 from service.store.database import Database
@@ -169,6 +172,20 @@ async def test_a_crashed_worker_is_replaced_and_its_job_failed(tmp_path: Path) -
         )
         assert next_job["status"] == "succeeded"
         assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_workers_run_at_a_lower_cpu_priority_than_the_api(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, workers=1)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        runner = app.state.runner
+        assert isinstance(runner, LocalRunner)
+        (pid,) = runner.pids()
+        expected = min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)
+        with anyio.fail_after(30):
+            # The worker lowers its own priority as soon as its process has started.
+            while os.getpriority(os.PRIO_PROCESS, pid) != expected:
+                await anyio.sleep(0.05)
 
 
 async def test_stopping_the_server_fails_the_running_job_as_interrupted(tmp_path: Path) -> None:

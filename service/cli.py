@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+"""How long a stop waits for open requests; event streams would otherwise hold it open."""
+
+
 def settings_from(flags: dict[str, Any]) -> Settings:
     """Settings from the environment, overridden by the flags that were given."""
     return Settings(**flags)
@@ -98,5 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0

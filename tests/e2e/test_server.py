@@ -1,10 +1,12 @@
 """The real server end to end: the tutorial's model, restarts, and a SIGKILL in mid-training."""
 
+import time
 from pathlib import Path
 
 import pytest
 
 from core.parameters import Parameters
+from service.cli import GRACEFUL_SHUTDOWN_SECONDS
 from service.store.database import Database
 from service.store.records import ModelRecord
 from service.store.repository import Repository
@@ -98,3 +100,16 @@ def test_sigkill_in_mid_training_keeps_earlier_models_and_fails_the_job(
     assert parameters.equals(earlier_parameters)
     # The orphaned worker noticed its server was gone and exited.
     assert process_gone(int(worker.rsplit(":", 1)[1]))
+
+
+def test_an_open_event_stream_does_not_hold_up_a_graceful_stop(
+    planenet_server: ServerFactory,
+) -> None:
+    server = planenet_server(workers=0)  # the job stays queued, so its stream never ends
+    with server.client() as client:
+        job_id = client.post("/jobs", json={"epochs": 100}).json()["id"]
+        with client.stream("GET", f"/jobs/{job_id}/events") as stream:
+            assert stream.status_code == 200
+            started = time.monotonic()
+            assert server.stop() == 0
+            assert time.monotonic() - started < GRACEFUL_SHUTDOWN_SECONDS + 5

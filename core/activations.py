@@ -4,11 +4,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.errors import ConfigError
-
-FloatArray = NDArray[np.float64]
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -20,7 +18,7 @@ class Activation:
     ``forward(z, out)`` writes ``f(z)`` into ``out``. ``backward(grad_a, z, a, out)`` writes
     ``grad_a * f'(z)`` into ``out``; it receives both ``z`` and ``a = f(z)`` so that each
     derivative can use whichever is cheaper. All arrays share one shape, e.g. (n, units);
-    writing into preallocated ``out`` buffers keeps the training loop free of allocations.
+    writing into preallocated ``out`` buffers spares the training loop most allocations.
     """
 
     name: str

@@ -15,8 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.activations import Activation
+from core.arrays import FloatArray
 from core.losses import bce_with_gradient
-from core.parameters import FloatArray, Parameters
+from core.parameters import Parameters
 
 
 class FlatParameters:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from core.dataset import Dataset, FloatArray, LabelArray
+from core.arrays import FloatArray, LabelArray
+from core.dataset import Dataset
 from core.errors import ConfigError, DataError
 
 GeneratorFunction = Callable[[int, float, np.random.Generator], tuple[FloatArray, LabelArray]]

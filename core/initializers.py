@@ -5,8 +5,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from core.arrays import FloatArray
 from core.errors import ConfigError
-from core.parameters import FloatArray, Parameters
+from core.parameters import Parameters
 
 TUTORIAL_SCALE = 0.01
 

@@ -1,9 +1,8 @@
 """Binary cross-entropy computed from the logits, so it stays finite for any logit."""
 
 import numpy as np
-from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
+from core.arrays import FloatArray
 
 
 def sigmoid(logits: FloatArray) -> FloatArray:

@@ -4,9 +4,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from core.activations import get_activation
+from core.arrays import FloatArray
 from core.dataset import validate_points
 from core.losses import sigmoid
-from core.parameters import FloatArray, Parameters
+from core.parameters import Parameters
 
 DEFAULT_THRESHOLD = 0.5
 

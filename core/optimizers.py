@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.arrays import FloatArray
 from core.errors import ConfigError
-from core.parameters import FloatArray
 
 
 class Optimizer:

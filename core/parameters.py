@@ -4,11 +4,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.errors import ParameterError
-
-FloatArray = NDArray[np.float64]
 
 INPUT_FEATURES = 2
 OUTPUT_UNITS = 1

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core.activations import ACTIVATIONS, LEAKY_RELU_SLOPE, get_activation
+from core.arrays import FloatArray
 from core.errors import ConfigError
-from core.parameters import FloatArray
 
 NAMES = ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core.activations import ACTIVATIONS, get_activation
+from core.arrays import FloatArray
 from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
-from core.parameters import FloatArray
 
 HIDDEN_LAYERS = [(), (5,), (3, 6), (4, 2, 5)]
 N_POINTS = 11

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from core.arrays import FloatArray
 from core.losses import bce_with_gradient, binary_cross_entropy, sigmoid
-from core.parameters import FloatArray
 
 HUGE_LOGITS = np.array([1e4, 1e4, -1e4, -1e4])
 HUGE_LABELS = np.array([1.0, 0.0, 1.0, 0.0])

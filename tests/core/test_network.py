@@ -6,9 +6,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.arrays import FloatArray
 from core.errors import ConfigError, DataError
 from core.network import Network, accuracy
-from core.parameters import FloatArray, Parameters, make_parameters
+from core.parameters import Parameters, make_parameters
 
 HIDDEN_FUNCTIONS: dict[str, Callable[[FloatArray], FloatArray]] = {
     "relu": lambda z: np.maximum(0.0, z),

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from core.arrays import FloatArray
 from core.errors import ConfigError
 from core.optimizers import (
     OPTIMIZERS,
@@ -13,7 +14,6 @@ from core.optimizers import (
     check_optimizer,
     make_optimizer,
 )
-from core.parameters import FloatArray
 
 SIZE = 7
 STEPS = 6

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from core.arrays import FloatArray, LabelArray
 from core.errors import DataError
 
-FloatArray = NDArray[np.float64]
-LabelArray = NDArray[np.int64]
+MAX_COORDINATE = 1e6
+"""Largest coordinate magnitude accepted for training data: far beyond any sensible plane
+picture, and small enough that a network's activations cannot overflow."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,10 +68,15 @@ def validate_points(points: ArrayLike, name: str = "points") -> FloatArray:
 def make_dataset(points: ArrayLike, labels: ArrayLike) -> Dataset:
     """Validate user data and return it as a :class:`Dataset`.
 
-    ``points`` must be (n, 2) finite numbers and ``labels`` n values in {0, 1}, with both
-    classes present (a classifier cannot learn a boundary from one class).
+    ``points`` must be (n, 2) finite numbers of magnitude at most :data:`MAX_COORDINATE` and
+    ``labels`` n values in {0, 1}, with both classes present (a classifier cannot learn a
+    boundary from one class).
     """
     point_array = validate_points(points)
+    in_range = (np.abs(point_array) <= MAX_COORDINATE).all(axis=1)
+    if not in_range.all():
+        first_bad = int(np.argmin(in_range))
+        raise DataError(f"points[{first_bad}]: coordinates must lie within ±{MAX_COORDINATE:g}")
     label_values = _as_float_array(labels, "labels", "a list of 0s and 1s", allow_bool=True)
     if label_values.ndim != 1:
         raise DataError(

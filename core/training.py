@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.activations import get_activation
+from core.arrays import FloatArray
 from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
 from core.config import EarlyStopping, TrainingConfig
 from core.dataset import Dataset
@@ -17,7 +18,7 @@ from core.initializers import initialize
 from core.losses import binary_cross_entropy, sigmoid
 from core.network import DEFAULT_THRESHOLD, Network, accuracy
 from core.optimizers import make_optimizer
-from core.parameters import FloatArray, Parameters, make_parameters
+from core.parameters import Parameters, make_parameters
 
 __all__ = [
     "EarlyStopping",
@@ -190,6 +191,8 @@ class _TrainingRun:
         points, labels, workspace = self.validation
         logits = workspace.forward(points, self.parameters)
         self.validation_loss = binary_cross_entropy(logits, labels)
+        if not math.isfinite(self.validation_loss):
+            raise TrainingDiverged(epoch, self.validation_loss)
         self.validation_accuracy = float(np.mean(_labels_of(logits) == labels))
         self.validation_loss_history[epoch] = self.validation_loss
         self.validation_accuracy_history[epoch] = self.validation_accuracy

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from core.dataset import Dataset, make_dataset, train_validation_split, validate_points
+from core.dataset import (
+    MAX_COORDINATE,
+    Dataset,
+    make_dataset,
+    train_validation_split,
+    validate_points,
+)
 from core.errors import DataError
 from core.generators import generate
 
@@ -61,6 +67,16 @@ def test_the_dataset_does_not_share_memory_with_the_input() -> None:
 def test_points_of_the_wrong_shape_are_refused(points: object, message: str) -> None:
     with pytest.raises(DataError, match=message):
         make_dataset(points, GOOD_LABELS)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_training_coordinates_beyond_the_bound_are_refused(sign: float) -> None:
+    points = [row.copy() for row in GOOD_POINTS]
+    points[1][0] = sign * MAX_COORDINATE * 1.5
+    with pytest.raises(DataError, match=r"points\[1\]: coordinates must lie within"):
+        make_dataset(points, GOOD_LABELS)
+    points[1][0] = sign * MAX_COORDINATE
+    assert make_dataset(points, GOOD_LABELS).points[1, 0] == sign * MAX_COORDINATE
 
 
 @pytest.mark.parametrize("bad_value", [math.nan, math.inf, -math.inf])

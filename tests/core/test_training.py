@@ -6,6 +6,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from core.arrays import FloatArray
 from core.dataset import Dataset, train_validation_split
 from core.errors import (
     ConfigError,
@@ -17,7 +18,7 @@ from core.errors import (
 from core.generators import generate
 from core.losses import binary_cross_entropy
 from core.network import Network
-from core.parameters import FloatArray, Parameters, make_parameters
+from core.parameters import Parameters, make_parameters
 from core.training import (
     EarlyStopping,
     Progress,
@@ -575,6 +576,17 @@ def test_should_cancel_stops_training_with_training_cancelled(blobs: Dataset) ->
     assert error.value.epoch == 5
     assert len(calls) == 5
     assert not isinstance(error.value, CoreError)  # a request, not an error of the input
+
+
+def test_a_validation_loss_that_overflows_stops_training_as_diverged(
+    blobs: Dataset,
+) -> None:
+    # Training points are sane; validation points far out overflow the logits to inf - inf.
+    far_points = np.array([[1.7e308, 1.7e308], [-1.7e308, -1.7e308]])
+    validation = Dataset(points=far_points, labels=np.array([0, 1], dtype=np.int64))
+    config = TrainingConfig(hidden_layers=(16, 16), init="he", epochs=50, seed=3)
+    with pytest.raises(TrainingDiverged):
+        train(config, blobs, validation)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.figures import MAX_RESOLUTION
+
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 ENV_PREFIX = "PLANENET_"
@@ -49,11 +51,19 @@ class Settings(BaseSettings):
     max_predict_points: int = Field(
         default=100_000, ge=1, description="points of one prediction request"
     )
+    max_batch_units: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="rows per batch (or of the validation set) x hidden units of a job",
+    )
     max_body_bytes: int = Field(
-        default=10 * 1024 * 1024, ge=1024, description="bytes of a request body"
+        default=6 * 1024 * 1024, ge=1024, description="bytes of a request body"
     )
     max_boundary_resolution: int = Field(
-        default=500, ge=2, description="grid points per axis of a boundary figure"
+        default=500,
+        ge=2,
+        le=MAX_RESOLUTION,
+        description="grid points per axis of a boundary figure",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -15,12 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.errors import CoreError, TrainingCancelled
 from core.serialization import parameters_to_bytes
 from core.training import Progress, TrainingResult, evaluate, train
+from service.domain import JobStatus
 from service.errors import InvalidInput, LeaseLost
 from service.runner.plan import PreparedTraining, prepare_training
 from service.store.codec import encode_datasets, encode_loss_history
 from service.store.records import ClaimedJob, NewModel, ProgressAck
 from service.store.repository import Repository
-from service.store.tables import JobStatus
 
 PROGRESS_INTERVAL_SECONDS = 0.25
 HISTORY_INTERVAL_SECONDS = 1.0

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 
+from service.domain import JobStatus
 from service.request_log import configure_logging
 from service.runner.job import INTERNAL_FAILURE, run_job
 from service.store.database import Database
 from service.store.repository import Repository
-from service.store.tables import JobStatus
 
 logger = logging.getLogger("planenet.worker")
 

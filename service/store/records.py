@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from core.dataset import Dataset
 from core.parameters import Parameters
-from service.store.tables import JobStatus
+from service.domain import JobStatus
 
 ItemT = TypeVar("ItemT")
 

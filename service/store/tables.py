@@ -1,26 +1,16 @@
 """The database tables: training jobs and the models they produce (SQLAlchemy 2 typed ORM)."""
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from service.domain import JobStatus
 
-class JobStatus(StrEnum):
-    """The life of a job: queued -> running -> one of the three finished states."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+# JobStatus lives in service.domain; it is re-exported here for existing imports.
+__all__ = ["Base", "JobRow", "JobStatus", "ModelRow", "UTCDateTime", "utc_now"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     protect_reads: bool = False
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "info"
+    job_heartbeat_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "seconds a running job may go without a heartbeat from its worker before it is "
+            "marked failed (workers beat every few seconds)"
+        ),
+    )
 
     max_epochs: int = Field(default=100_000, ge=1, description="epochs of one job")
     max_training_points: int = Field(default=100_000, ge=1, description="points of one job")

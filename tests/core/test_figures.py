@@ -44,6 +44,16 @@ def _assert_plain_json(value: Any, where: str = "figure") -> None:
             assert np.isfinite(value), where
 
 
+def _assert_class_points(trace: dict[str, Any], dataset: Dataset, label: int) -> None:
+    """The trace holds the points of class ``label``, in order, each axis rounded to at most
+    a ten-thousandth of its range (half of that either way)."""
+    expected = dataset.points[dataset.labels == label]
+    drawn = np.column_stack([trace["x"], trace["y"]])
+    assert drawn.shape == expected.shape
+    tolerance = np.ptp(dataset.points, axis=0) * 0.5e-4
+    assert np.all(np.abs(drawn - expected) <= tolerance)
+
+
 def _check_valid(figure: dict[str, Any]) -> go.Figure:
     assert set(figure) == {"data", "layout"}
     _assert_plain_json(figure)
@@ -120,8 +130,7 @@ def test_data_figure_splits_points_by_class_with_the_tutorial_style() -> None:
         assert trace["mode"] == "markers"
         assert trace["name"] == f"Class {label}"
         assert trace["marker"] == {"color": color, "size": 8}
-        expected = dataset.points[dataset.labels == label]
-        np.testing.assert_array_equal(np.column_stack([trace["x"], trace["y"]]), expected)
+        _assert_class_points(trace, dataset, label)
     assert len(traces[0]["x"]) + len(traces[1]["x"]) == len(dataset)
     layout = figure["layout"]
     assert layout["title"]["text"] == "Synthetic classification data"
@@ -129,6 +138,35 @@ def test_data_figure_splits_points_by_class_with_the_tutorial_style() -> None:
     assert layout["yaxis"]["title"]["text"] == "Feature 2"
     assert layout["plot_bgcolor"] == "#e9ecef"
     assert (layout["width"], layout["height"]) == (600, 400)
+
+
+def test_a_data_figure_of_100_000_points_stays_small() -> None:
+    rng = np.random.default_rng(3)
+    points = rng.normal(scale=2.0, size=(100_000, 2))
+    dataset = make_dataset(points, (points[:, 0] > 0).astype(np.int64))
+    figure = data_figure(dataset)
+    # Rounded, a coordinate takes about 7 characters ("-12.345") and 2 more to separate it:
+    # under 2 MB for 200,000 numbers. Unrounded, it takes about 20 (over 4 MB).
+    assert len(json.dumps(figure)) < 2_100_000
+    for trace, label in zip(figure["data"], (0, 1), strict=True):
+        _assert_class_points(trace, dataset, label)
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [[1e6, -1e6], [-1e6, 1e6], [0.5, 0.25]],
+        [[1e-9, 3e-9], [2e-9, 1e-9], [1.5e-9, 2e-9]],
+        [[1.0, 5.0], [1.0 + 1e-14, 5.0], [1.0, 5.0 + 3e-14]],
+        [[0.0, 7.0], [0.0, 7.0], [0.0, 7.0]],
+    ],
+)
+def test_rounded_points_keep_their_place_at_any_scale(points: list[list[float]]) -> None:
+    dataset = make_dataset(points, [0, 1, 0])
+    figure = data_figure(dataset)
+    _check_valid(figure)
+    for trace, label in zip(figure["data"], (0, 1), strict=True):
+        _assert_class_points(trace, dataset, label)
 
 
 # --- loss figure --------------------------------------------------------------------------
@@ -254,8 +292,7 @@ def test_boundary_figure_has_training_points_and_tutorial_layout(mode: Any) -> N
     for label, (trace, color) in enumerate(zip(figure["data"][1:], (RED, BLUE), strict=True)):
         assert trace["name"] == f"Class {label}"
         assert trace["marker"]["color"] == color
-        expected = dataset.points[dataset.labels == label]
-        np.testing.assert_array_equal(np.column_stack([trace["x"], trace["y"]]), expected)
+        _assert_class_points(trace, dataset, label)
     layout = figure["layout"]
     assert layout["title"]["text"] == "Decision boundary"
     assert layout["plot_bgcolor"] == "#e9ecef"

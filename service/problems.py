@@ -121,9 +121,29 @@ def internal_error_response(request_id: str | None = None) -> JSONResponse:
 def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     """``[{"field": "body.data.noise", "message": ...}]`` from pydantic's error list."""
     return [
-        {"field": field_path(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
+        {"field": "body", "message": _json_error_message(error)}
+        if error.get("type") == "json_invalid"
+        else {
+            "field": field_path(error.get("loc", ())),
+            "message": str(error.get("msg", "invalid")),
+        }
         for error in errors
     ]
+
+
+def _json_error_message(error: Mapping[str, Any]) -> str:
+    """What is wrong with a body that is not JSON at all.
+
+    Its location holds a character offset, not a field (pydantic gives ``()``, FastAPI
+    ``("body", offset)``), so the field is always ``body`` and the offset goes in the message.
+    """
+    context = error.get("ctx") or {}
+    reason = str(context.get("error") or error.get("msg", "")).removeprefix("Invalid JSON: ")
+    offset = next((part for part in error.get("loc", ())[1:] if isinstance(part, int)), None)
+    where = f" at character {offset}" if offset is not None and "column" not in reason else ""
+    return (
+        f"the body is not valid JSON: {reason}{where}" if reason else "the body is not valid JSON"
+    )
 
 
 def field_path(location: Sequence[Any]) -> str:

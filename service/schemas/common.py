@@ -4,10 +4,29 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.dataset import MAX_COORDINATE
+
 ItemT = TypeVar("ItemT")
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A JSON number that is neither NaN nor infinite (Python's JSON reader accepts both)."""
+
+StrictNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite JSON number, not a string or a boolean: the elements of given arrays."""
+
+Coordinate = Annotated[
+    float, Field(strict=True, allow_inf_nan=False, ge=-MAX_COORDINATE, le=MAX_COORDINATE)
+]
+"""A point's coordinate: a JSON number (not a string or a boolean) within ±MAX_COORDINATE.
+
+Larger finite values would overflow inside a network, so they are refused at the edge.
+"""
+
+Point = tuple[Coordinate, Coordinate]
+"""An ``[x, y]`` pair, the one point type of training data and of predictions."""
+
+Label = Annotated[int, Field(strict=True, ge=0, le=1)]
+"""A class label: the JSON integer 0 or 1 (not a boolean, a float or a string)."""
 
 UNION_TAGS = frozenset({"generator-data", "points-data"})
 """Tags of tagged unions: pydantic puts them in error locations, problems.py leaves them out."""
@@ -60,8 +79,8 @@ class ParametersBody(RequestModel):
     ``GET /models/{id}/parameters`` returns and ``initial_parameters`` takes.
     """
 
-    weights: list[list[list[FiniteFloat]]] = Field(min_length=1)
-    biases: list[list[FiniteFloat]] = Field(min_length=1)
+    weights: list[list[list[StrictNumber]]] = Field(min_length=1)
+    biases: list[list[StrictNumber]] = Field(min_length=1)
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -6,16 +6,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, field_validator
 
 from core.activations import ACTIVATIONS
-from core.dataset import Dataset, make_dataset
+from core.dataset import MAX_COORDINATE, Dataset, make_dataset
 from core.generators import GENERATORS, MAX_NOISE, MIN_SAMPLES
 from core.initializers import INITIALIZERS
 from core.optimizers import OPTIMIZERS
-from service.schemas.common import FiniteFloat, Page, ParametersBody, RequestModel
+from service.schemas.common import FiniteFloat, Label, Page, ParametersBody, Point, RequestModel
 from service.store.records import JobRecord
 from service.store.tables import JobStatus
 
-Label = Annotated[int, Field(ge=0, le=1)]
-Point = tuple[FiniteFloat, FiniteFloat]
+NAME_MAX_LENGTH = 200
 
 
 def _enum(known: dict[str, Any]) -> dict[str, JsonValue]:
@@ -47,7 +46,9 @@ class GeneratorData(RequestModel):
 class PointsData(RequestModel):
     """The training points themselves, with one label (0 or 1) per point."""
 
-    points: list[Point] = Field(min_length=1, description="[[x, y], ...]")
+    points: list[Point] = Field(
+        min_length=1, description=f"[[x, y], ...], numbers within ±{MAX_COORDINATE:g}"
+    )
     labels: list[Label] = Field(min_length=1)
 
     @field_validator("labels")
@@ -94,7 +95,7 @@ class EarlyStoppingBody(RequestModel):
 class TrainingRequest(RequestModel):
     """What to train: the data, the network and the training. The defaults are the tutorial's."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
     data: TrainingData = Field(default_factory=GeneratorData)
     hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [4])
     activation: str = Field(default="relu", json_schema_extra=_enum(ACTIVATIONS))

@@ -1,17 +1,14 @@
 """Schemas of predictions: points in, labels and class-1 probabilities out."""
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas.common import RequestModel
+from core.dataset import MAX_COORDINATE
+from service.schemas.common import Point, RequestModel
 
-Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-"""A JSON number (not a string or a boolean), finite."""
-
-Point = tuple[Coordinate, Coordinate]
-
-POINTS_DESCRIPTION = "the points to classify, as [x, y] pairs of finite numbers"
+POINTS_DESCRIPTION = (
+    f"the points to classify, as [x, y] pairs of numbers within ±{MAX_COORDINATE:g}"
+)
+MODEL_ID_MAX_LENGTH = 64
 
 
 class PointsBody(RequestModel):
@@ -42,7 +39,7 @@ class PredictBody(PointsBody):
     model_id: str | None = Field(
         default=None,
         min_length=1,
-        max_length=64,
+        max_length=MODEL_ID_MAX_LENGTH,
         description="the model to use; absent or null means the newest trained model",
     )
 

@@ -9,22 +9,22 @@ a small body (a few hundred points) for a model already in the cache is answered
 event loop, since the hop to a thread would cost more than the work.
 """
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from core.network import DEFAULT_THRESHOLD, Network
 from service.deps import ReadAccess, RepositoryDep, SettingsDep
-from service.errors import InvalidInput, LimitExceeded, WrongState
+from service.errors import InvalidInput, WrongState
+from service.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
 from service.model_cache import LoadedModel, ModelCache, ModelCacheDep
+from service.request_body import parse_body, request_body_openapi
 from service.responses import FastJSONResponse
-from service.schemas.common import RequestModel, problem_responses
+from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
-from service.settings import Settings, setting_env_name
+from service.settings import Settings
 
 router = APIRouter(tags=["predictions"])
 
@@ -38,42 +38,11 @@ INLINE_BODY_BYTES = 32 * 1024
 INLINE_POINTS = 1000
 
 
-def _request_body(schema: type[RequestModel]) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of a route that parses its body itself."""
-    json_schema = schema.model_json_schema()
-    examples = json_schema.get("examples", [])
-    content: dict[str, Any] = {"schema": json_schema}
-    if examples:
-        content["example"] = examples[0]
-    return {"requestBody": {"required": True, "content": {"application/json": content}}}
-
-
-def parse_body(body: bytes, schema: type[BodyT]) -> BodyT:
-    """``body`` validated as ``schema``; a 422 problem naming the fields (``body.points[3][0]``)."""
-    try:
-        return schema.model_validate_json(body)
-    except ValidationError as error:
-        errors = error.errors(include_url=False, include_context=False, include_input=False)
-        raise RequestValidationError(
-            [{**item, "loc": ("body", *item["loc"])} for item in errors]
-        ) from None
-
-
-def check_point_count(count: int, settings: Settings) -> None:
-    """Refuse more points than ``max_predict_points`` (413), before any prediction work."""
-    if count > settings.max_predict_points:
-        raise LimitExceeded(
-            "the number of points",
-            count,
-            settings.max_predict_points,
-            setting_env_name("max_predict_points"),
-        )
-
-
 def predict(network: Network, points: list[tuple[float, float]]) -> tuple[list[int], list[float]]:
     """Labels and class-1 probabilities, as plain lists, of points (n, 2), in their order."""
     point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    # Huge but finite coordinates may overflow inside the network; refuse only a NaN result.
+    # Coordinates are bounded at the edge, but large weights may still overflow inside the
+    # network; an infinite logit gives a probability of 0 or 1, only NaN has no answer.
     with np.errstate(over="ignore", invalid="ignore"):
         probabilities = network.predict_proba(point_array)
     undefined = np.isnan(probabilities)
@@ -100,12 +69,18 @@ def _load_and_answer(
 
 
 async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
-    """The body validated (in a worker thread when big), with the number of points checked."""
+    """The body validated (in a worker thread when big), with the number of points checked.
+
+    A body with clearly too many points is refused by counting its ``[`` first: parsing
+    costs far more memory and time than the body's bytes.
+    """
+    what = "the number of points"
+    check_bracket_count(body, PREDICT_BODY_BRACKETS, what, settings, "max_predict_points")
     if len(body) <= INLINE_BODY_BYTES:
         parsed = parse_body(body, schema)
     else:
         parsed = await run_in_threadpool(parse_body, body, schema)
-    check_point_count(len(parsed.points), settings)
+    check_limit(what, len(parsed.points), settings, "max_predict_points")
     return parsed
 
 
@@ -125,7 +100,7 @@ PREDICTION_RESPONSES = problem_responses(404, 413, 422)
     summary="Classify points with this model",
     response_model=Prediction,
     responses=PREDICTION_RESPONSES,
-    openapi_extra=_request_body(PointsBody),
+    openapi_extra=request_body_openapi(PointsBody),
 )
 async def predict_with_model(
     model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep, _: ReadAccess
@@ -139,7 +114,7 @@ async def predict_with_model(
     summary="Classify points with the model named in the body, or the newest model",
     response_model=Prediction,
     responses={**PREDICTION_RESPONSES, **problem_responses(409)},
-    openapi_extra=_request_body(PredictBody),
+    openapi_extra=request_body_openapi(PredictBody),
 )
 async def predict_with_newest(
     request: Request,

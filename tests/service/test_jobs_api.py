@@ -1,4 +1,4 @@
-"""The jobs API without training: submission, validation, limits, listing, cancel and API keys."""
+"""The jobs API: submission, validation, limits, listing, cancel, API keys and runner hints."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -7,16 +7,25 @@ from typing import Any
 import httpx
 import pytest
 
+from core.dataset import MAX_COORDINATE
 from service.runner import Runner, RunnerHealth
 from service.settings import Settings
 from service.store.repository import Repository
-from tests.service.conftest import assert_problem, make_settings, problem_fields, serve
+from tests.service.conftest import (
+    LONG_JOB,
+    assert_problem,
+    make_settings,
+    problem_fields,
+    serve,
+    wait_for_progress,
+)
 
 pytestmark = pytest.mark.anyio
 
 KEY = "open-sesame"
 POINTS = [[1.0, 1.0], [1.2, 0.8], [-1.0, -1.0], [-0.9, -1.1]]
 LABELS = [0, 0, 1, 1]
+JSON_HEADERS = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -86,12 +95,36 @@ async def test_given_points_are_summarised_in_the_config(client: httpx.AsyncClie
         ({"data": "blobs"}, "body.data"),
         ({"data": {"points": POINTS, "labels": [0, 1]}}, "body.data.labels"),
         ({"data": {"points": [[1.0, "x"]], "labels": [0]}}, "body.data.points[0][1]"),
+        (
+            {"data": {"points": [[1.0, "1.5"], *POINTS[1:]], "labels": LABELS}},
+            "body.data.points[0][1]",
+        ),
+        (
+            {"data": {"points": [[True, 1.0], *POINTS[1:]], "labels": LABELS}},
+            "body.data.points[0][0]",
+        ),
+        (
+            {"data": {"points": [[1.0, MAX_COORDINATE * 1.5], *POINTS[1:]], "labels": LABELS}},
+            "body.data.points[0][1]",
+        ),
+        (
+            {"data": {"points": [[-1.7e308, 1.0], *POINTS[1:]], "labels": LABELS}},
+            "body.data.points[0][0]",
+        ),
+        ({"data": {"points": POINTS, "labels": [True, 0, 1, 1]}}, "body.data.labels[0]"),
+        ({"data": {"points": POINTS, "labels": [0, "0", 1, 1]}}, "body.data.labels[1]"),
+        ({"data": {"points": POINTS, "labels": [0, 0, 1.0, 1]}}, "body.data.labels[2]"),
+        ({"data": {"points": POINTS, "labels": [0, 0, 1, 2]}}, "body.data.labels[3]"),
         ({"data": {"points": POINTS, "labels": [0, 0, 0, 0]}}, "body.data"),
         (
             {"data": {"points": POINTS, "labels": LABELS}, "validation_fraction": 0.9},
             "body.validation_fraction",
         ),
         ({"early_stopping": {"patience": 0}}, "body.early_stopping.patience"),
+        (
+            {"initial_parameters": {"weights": [[["0.1"]]], "biases": [[False]]}},
+            "body.initial_parameters.weights[0][0][0]",
+        ),
         (
             {"initial_parameters": {"weights": [[[1.0]]], "biases": [[0.0]]}},
             "body.initial_parameters",
@@ -126,11 +159,24 @@ async def test_non_finite_numbers_are_refused(client: httpx.AsyncClient) -> None
     assert {"body.learning_rate", "body.data.noise"} <= problem_fields(problem)
 
 
-async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/jobs", content=b'{"epochs": ', headers={"content-type": "application/json"}
-    )
-    assert_problem(response, 422, "validation-error")
+@pytest.mark.parametrize("content", [b'{"epochs": ', b"", b"{'epochs': 3}", b"[1, 2"])
+async def test_malformed_json_is_a_422_problem_about_the_body(
+    client: httpx.AsyncClient, content: bytes
+) -> None:
+    response = await client.post("/jobs", content=content, headers=JSON_HEADERS)
+    problem = assert_problem(response, 422, "validation-error")
+    (error,) = problem["errors"]
+    assert error["field"] == "body"
+    assert error["message"].startswith("the body is not valid JSON: ")
+    assert await job_total(client) == 0
+
+
+async def test_given_points_at_the_coordinate_bound_are_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    points = [[MAX_COORDINATE, MAX_COORDINATE], [1, 2], [-MAX_COORDINATE, -1.5], [-3, 0]]
+    body = {"data": {"points": points, "labels": LABELS}, "epochs": 10}
+    assert (await client.post("/jobs", json=body)).status_code == 202
 
 
 @pytest.mark.parametrize(
@@ -154,6 +200,50 @@ async def test_limits_are_413_before_anything_is_stored(
         problem = assert_problem(await client.post("/jobs", json=body), 413, "limit-exceeded")
         assert setting in problem["detail"]
         assert await job_total(client) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "tip"),
+    [
+        ({"hidden_layers": [10, 10], "data": {"n_samples": 300}}, "a batch_size of at most 50 "),
+        ({"hidden_layers": [20], "data": {"n_samples": 300}, "batch_size": 100},
+         "a batch_size of at most 50 "),
+        ({"hidden_layers": [10], "data": {"n_samples": 300}, "batch_size": 10,
+          "validation_fraction": 0.5}, "a validation_fraction of at most"),
+    ],
+)  # fmt: skip
+async def test_rows_per_batch_times_hidden_units_are_limited(
+    tmp_path: Path, body: dict[str, Any], tip: str
+) -> None:
+    async with serve(make_settings(tmp_path, max_batch_units=1000)) as client:
+        problem = assert_problem(await client.post("/jobs", json=body), 413, "limit-exceeded")
+        assert "PLANENET_MAX_BATCH_UNITS" in problem["detail"]
+        assert tip in problem["detail"]
+        assert await job_total(client) == 0
+        fitting = {
+            "hidden_layers": [10, 10],
+            "data": {"n_samples": 300},
+            "batch_size": 50,
+            "validation_fraction": 0.1,
+        }
+        assert (await client.post("/jobs", json=fitting)).status_code == 202
+
+
+async def test_too_many_points_are_413_before_the_body_is_parsed(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, max_training_points=200)) as client:
+        # Not even valid JSON: counting its '[' is enough to refuse it.
+        content = b'{"data": {"points": [' + b"[0.5, 0.5], " * 5000 + b'"labels": '
+        response = await client.post("/jobs", content=content, headers=JSON_HEADERS)
+        problem = assert_problem(response, 413, "limit-exceeded")
+        assert "PLANENET_MAX_TRAINING_POINTS" in problem["detail"]
+        assert await job_total(client) == 0
+        # Brackets in the name and in the largest initial parameters are not taken for points.
+        at_limit = {
+            "name": "[" * 200,
+            "data": {"points": [[0.5, 0.5], [-0.5, -0.5]] * 100, "labels": [0, 1] * 100},
+            "epochs": 10,
+        }
+        assert (await client.post("/jobs", json=at_limit)).status_code == 202
 
 
 async def test_a_body_over_the_size_limit_is_413(tmp_path: Path) -> None:
@@ -207,6 +297,23 @@ async def test_unknown_job_is_a_404_problem(client: httpx.AsyncClient) -> None:
     assert_problem(await client.post("/jobs/abc/cancel"), 404, "not-found")
 
 
+async def test_cancel_of_a_running_job_answers_once_it_has_stopped(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, workers=1)) as client:
+        job_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
+        await wait_for_progress(client, job_id)
+        # The route waits up to 1.5 s for the worker, which checks for a cancel 4 times a
+        # second: a 200 with the job cancelled means it stopped within that time.
+        response = await client.post(f"/jobs/{job_id}/cancel")
+        assert response.status_code == 200, response.text
+        job = response.json()
+        assert (job["status"], job["cancel_requested"], job["model_id"]) == (
+            "cancelled",
+            True,
+            None,
+        )
+        assert job["finished_at"] is not None
+
+
 async def test_cancel_of_a_queued_job_is_immediate_and_final(client: httpx.AsyncClient) -> None:
     job_id = (await client.post("/jobs", json={})).json()["id"]
     response = await client.post(f"/jobs/{job_id}/cancel")
@@ -238,6 +345,35 @@ async def test_state_changes_need_the_api_key_when_one_is_set(tmp_path: Path) ->
         assert (await client.get(f"/jobs/{job_id}")).status_code == 200
 
 
+async def test_the_key_is_checked_before_the_body_is_read(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, api_key=KEY, max_training_points=10)) as client:
+        for content in (b'{"epochs": ', b"[[0, 0]]" * 100, b'{"epochs": 0}'):
+            response = await client.post("/jobs", content=content, headers=JSON_HEADERS)
+            assert_problem(response, 401, "unauthorized")
+        with_key = await client.post(
+            "/jobs", content=b'{"epochs": ', headers={**JSON_HEADERS, "X-API-Key": KEY}
+        )
+        assert_problem(with_key, 422, "validation-error")
+
+
+async def test_the_training_body_is_documented_with_its_example(
+    client: httpx.AsyncClient,
+) -> None:
+    operation = (await client.get("/openapi.json")).json()["paths"]["/jobs"]["post"]
+    content = operation["requestBody"]["content"]["application/json"]
+    properties = content["schema"]["properties"]
+    assert {"data", "hidden_layers", "epochs", "initial_parameters"} <= set(properties)
+    assert content["example"]["data"] == {
+        "generator": "blobs",
+        "n_samples": 200,
+        "noise": 0.2,
+        "seed": 42,
+    }
+    assert "$ref" not in str(content)  # nested models are written in place
+    assert {"202", "401", "413", "422"} <= set(operation["responses"])
+    assert "JobOut" in str(operation["responses"]["202"])
+
+
 async def test_reads_need_the_key_only_when_protected(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path, api_key=KEY, protect_reads=True)) as client:
         assert_problem(await client.get("/jobs"), 401, "unauthorized")
@@ -263,9 +399,25 @@ def broken_runner(_settings: Settings, _repository: Repository) -> Runner:
     return BrokenRunner()
 
 
-async def test_an_unexpected_error_is_a_500_problem_without_internals(tmp_path: Path) -> None:
+async def test_a_runner_failing_to_take_the_hint_still_queues_the_job(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path), broken_runner) as client:
-        response = await client.post("/jobs", json={}, headers={"X-Request-ID": "req-42"})
+        response = await client.post("/jobs", json={})
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        assert response.headers["location"] == f"/jobs/{job_id}"
+        assert (await client.get(f"/jobs/{job_id}")).json()["status"] == "queued"
+        assert await job_total(client) == 1
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_internals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_list(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("secret internals at /srv/planenet")
+
+    monkeypatch.setattr(Repository, "list_jobs", broken_list)
+    async with serve(make_settings(tmp_path)) as client:
+        response = await client.get("/jobs", headers={"X-Request-ID": "req-42"})
         problem = assert_problem(response, 500, "internal-error")
         assert "secret" not in response.text
         assert "req-42" in problem["detail"]

@@ -1,5 +1,6 @@
 """Predictions: agreement with the core on the stored parameters, model choice, limits, 422s."""
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
+from core.dataset import MAX_COORDINATE
 from core.network import Network
 from core.parameters import make_parameters
 from service.errors import InvalidInput
@@ -154,6 +156,8 @@ async def test_unknown_models_are_404_problems(trained: Trained) -> None:
         ('{"points": [[0, 0], [1, 1], [2, 2], [3, NaN]]}', {"body.points[3][1]"}),
         ('{"points": [[Infinity, 0]]}', {"body.points[0][0]"}),
         ('{"points": [[1e999, 0]]}', {"body.points[0][0]"}),
+        ('{"points": [[0, 1.7e308]]}', {"body.points[0][1]"}),
+        ('{"points": [[0, 0], [-1000000.5, 0]]}', {"body.points[1][0]"}),
         ('{"points": [[0, 0], ["1", 2]]}', {"body.points[1][0]"}),
         ('{"points": [[true, 0]]}', {"body.points[0][0]"}),
         ('{"points": [[null, 0]]}', {"body.points[0][0]"}),
@@ -179,6 +183,25 @@ async def test_invalid_bodies_are_422_naming_the_field(
     assert problem_fields(problem) == fields
 
 
+@pytest.mark.parametrize("content", ['{"points": [[0, 0]', "", "{points: []}"])
+async def test_a_body_that_is_not_json_is_a_422_about_the_body(
+    trained: Trained, content: str
+) -> None:
+    response = await trained.client.post("/predict", content=content, headers=JSON_HEADERS)
+    (error,) = assert_problem(response, 422, "validation-error")["errors"]
+    assert error["field"] == "body"
+    assert error["message"].startswith("the body is not valid JSON: ")
+
+
+async def test_coordinates_at_the_bound_are_answered(trained: Trained) -> None:
+    points = [[MAX_COORDINATE, -MAX_COORDINATE], [-MAX_COORDINATE, 0.0]]
+    response = await trained.client.post(
+        f"/models/{trained.older}/predict", json={"points": points}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["labels"] == expected(trained.networks[trained.older], points)[0]
+
+
 async def test_the_model_route_refuses_a_model_id_in_the_body(trained: Trained) -> None:
     body = {"points": [[0, 0]], "model_id": trained.older}
     response = await trained.client.post(f"/models/{trained.older}/predict", json=body)
@@ -198,6 +221,23 @@ async def test_more_points_than_the_limit_are_413_before_the_model_is_looked_up(
             f"/models/{UNKNOWN_ID}/predict", json={"points": random_points(5)}
         )
         assert_problem(at_limit, 404, "not-found")
+        # Counted by its '[' before it is parsed: not even valid JSON, still a 413.
+        unfinished = b'{"points": ' + b"[0.5, 0.5], " * 100
+        response = await client.post("/predict", content=unfinished, headers=JSON_HEADERS)
+        assert "PLANENET_MAX_PREDICT_POINTS" in assert_problem(response, 413)["detail"]
+        bracketed_id = {"model_id": "[" * 64, "points": random_points(5)}
+        assert_problem(await client.post("/predict", json=bracketed_id), 404, "not-found")
+
+
+async def test_a_body_of_the_most_points_fits_the_default_body_limit(tmp_path: Path) -> None:
+    """100,000 points at full precision, with spaces, exponents and signs, fit in a body."""
+    settings = make_settings(tmp_path)
+    widest = -1.2345678901234567e-05
+    body = json.dumps({"model_id": "m" * 64, "points": [[widest, widest]] * MANY_POINTS})
+    assert len(body) <= settings.max_body_bytes
+    async with serve(settings) as client:
+        response = await client.post("/predict", content=body, headers=JSON_HEADERS)
+        assert_problem(response, 404, "not-found")
 
 
 async def test_predict_without_any_model_is_a_409_problem(tmp_path: Path) -> None:

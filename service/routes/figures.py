@@ -1,11 +1,12 @@
 """Plotly figures of a model (loss, decision boundary, data) and of a job's loss so far.
 
-A model never changes, so its figures carry a strong ``ETag`` (a hash of the body) and a
-``Cache-Control`` that lets clients keep them for an hour; a request with a matching
-``If-None-Match`` gets ``304 Not Modified`` without the body. A job's loss curve changes
-while it trains, so it is never cached. A job with no loss reported yet (queued, or just
-started) answers an empty figure (200, no points), so a client can draw and poll one URL
-from the moment it starts the job.
+A model never changes, so its figures carry a strong ``ETag`` (a hash of the body); a
+request with a matching ``If-None-Match`` gets ``304 Not Modified`` without the body. A
+model can be deleted, though, so ``Cache-Control: no-cache`` has clients revalidate each
+use (a 304 is cheap) rather than keep showing a figure of a model that is gone. A job's
+loss curve changes while it trains, so it is never cached. A job with no loss reported yet
+(queued, or just started) answers an empty figure (200, no points), so a client can draw
+and poll one URL from the moment it starts the job.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from starlette.status import HTTP_304_NOT_MODIFIED
 
 from core.figures import boundary_figure, data_figure, loss_figure
 from service.deps import ReadAccess, RepositoryDep, SettingsDep
-from service.errors import LimitExceeded
+from service.limits import check_limit
 from service.model_cache import ModelCacheDep
 from service.responses import FastJSONResponse
 from service.schemas.common import problem_responses
@@ -28,11 +29,9 @@ from service.schemas.figures import (
     BoundaryMode,
     Figure,
 )
-from service.settings import Settings, setting_env_name
+from service.settings import Settings
 
 router = APIRouter(tags=["figures"])
-
-MODEL_FIGURE_MAX_AGE_SECONDS = 3600
 
 MaxPoints = Annotated[
     int,
@@ -49,10 +48,7 @@ def model_figure_response(request: Request, figure: dict[str, Any], settings: Se
     response = FastJSONResponse(figure)
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
     visibility = "private" if settings.protect_reads else "public"
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"{visibility}, max-age={MODEL_FIGURE_MAX_AGE_SECONDS}",
-    }
+    headers = {"ETag": etag, "Cache-Control": f"{visibility}, no-cache"}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=HTTP_304_NOT_MODIFIED, headers=headers)
     response.headers.update(headers)
@@ -119,13 +115,9 @@ def model_boundary_figure(
         Query(description="regions: the two classes' regions; probability: P(class 1)"),
     ] = "regions",
 ) -> Response:
-    limit = settings.max_boundary_resolution
     if resolution is None:
-        resolution = min(DEFAULT_BOUNDARY_RESOLUTION, limit)
-    elif resolution > limit:
-        raise LimitExceeded(
-            "resolution", resolution, limit, setting_env_name("max_boundary_resolution")
-        )
+        resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
+    check_limit("resolution", resolution, settings, "max_boundary_resolution")
     loaded = cache.get(model_id)
     figure = boundary_figure(
         loaded.network.predict_proba, loaded.artifacts.train_set, resolution=resolution, mode=mode

@@ -1,6 +1,5 @@
 """The application factory: routes, error handling, middlewares, and the store and runner."""
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -13,13 +12,12 @@ from service.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.routes import events, figures, health, jobs, models, predictions, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
+from service.runner.recovery import JobRecovery
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
 
 INTERRUPTED_REASON = "interrupted: the server stopped while this job was running; start it again"
-
-logger = logging.getLogger("planenet.app")
 
 RunnerFactory = Callable[[Settings, Repository], Runner]
 
@@ -32,6 +30,7 @@ def local_runner(settings: Settings, repository: Repository) -> Runner:
         workers=settings.workers,
         log_level=settings.log_level,
         interrupted_reason=INTERRUPTED_REASON,
+        heartbeat_timeout=settings.job_heartbeat_timeout,
     )
 
 
@@ -40,8 +39,10 @@ def create_app(
 ) -> FastAPI:
     """Build the PlaneNet API for ``settings`` (read from the environment when None).
 
-    The lifespan opens the store (creating its tables), marks failed the jobs a previous
-    process left running, starts the runner, and stops it again on shutdown.
+    The lifespan opens the store (creating its tables), marks failed the running jobs that
+    are abandoned (their worker process on this host is gone, or their heartbeat is older than
+    ``job_heartbeat_timeout``; jobs that other live processes run are left alone), starts the
+    runner, and stops it again on shutdown.
     """
     settings = settings or Settings()
 
@@ -50,9 +51,7 @@ def create_app(
         database = Database(settings.resolved_database_url)
         database.create_schema()
         repository = Repository(database)
-        interrupted = repository.recover_interrupted_jobs(INTERRUPTED_REASON)
-        if interrupted:
-            logger.warning("marked interrupted jobs failed", extra={"job_ids": interrupted})
+        JobRecovery(repository, settings.job_heartbeat_timeout).recover(INTERRUPTED_REASON)
         runner = runner_factory(settings, repository)
         runner.start()
         app.state.repository = repository

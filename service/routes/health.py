@@ -1,9 +1,6 @@
 """Liveness and readiness: is the process up, and can it serve (database and workers)?"""
 
-import logging
-
 from fastapi import APIRouter
-from sqlalchemy.exc import SQLAlchemyError
 
 from service.deps import RepositoryDep, RunnerDep
 from service.errors import NotReady
@@ -11,7 +8,6 @@ from service.schemas.common import problem_responses
 from service.schemas.health import Health, Readiness
 
 router = APIRouter(tags=["health"])
-logger = logging.getLogger("planenet.health")
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -25,11 +21,7 @@ def healthz() -> Health:
     responses=problem_responses(503),
 )
 def readyz(repository: RepositoryDep, runner: RunnerDep) -> Readiness:
-    try:
-        repository.ping()
-    except SQLAlchemyError:
-        logger.exception("readiness: the database did not answer")
-        raise NotReady("the database cannot be reached") from None
+    repository.ping()
     workers = runner.health()
     if not workers.healthy:
         raise NotReady(f"{workers.alive} of {workers.expected} training workers are alive")

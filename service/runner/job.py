@@ -17,6 +17,7 @@ from core.serialization import parameters_to_bytes
 from core.training import Progress, TrainingResult, evaluate, train
 from service.domain import JobStatus
 from service.errors import InvalidInput, LeaseLost
+from service.runner.heartbeat import HEARTBEAT_SECONDS, Heartbeat
 from service.runner.plan import PreparedTraining, prepare_training
 from service.store.codec import encode_datasets, encode_loss_history
 from service.store.records import ClaimedJob, NewModel, ProgressAck
@@ -79,11 +80,23 @@ def run_job(
     job: ClaimedJob,
     interrupted: Callable[[], bool] = lambda: False,
     interrupted_reason: str = "interrupted: the worker stopped",
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> JobStatus | None:
     """Run a job this worker has claimed, to ``succeeded``, ``failed`` or ``cancelled``.
 
-    Returns the status written, or None when the lease was lost (someone else decided).
+    A heartbeat is written at least every ``heartbeat_seconds`` until the job ends. Returns
+    the status written, or None when the lease was lost (someone else decided).
     """
+    with Heartbeat(repository, job.id, job.lease, heartbeat_seconds, interrupted):
+        return _run(repository, job, interrupted, interrupted_reason)
+
+
+def _run(
+    repository: Repository,
+    job: ClaimedJob,
+    interrupted: Callable[[], bool],
+    interrupted_reason: str,
+) -> JobStatus | None:
     log_extra = {"job_id": job.id}
     try:
         prepared = prepare_training(job.config, job.training_data, job.initial_parameters)
@@ -115,9 +128,9 @@ def run_job(
         return _finish(repository, job, JobStatus.FAILED, INTERNAL_FAILURE)
     try:
         model = _new_model(job, prepared, result)
-        repository.complete_job(
-            job.id, job.lease, model, result.epochs_run, float(result.loss_history[-1])
-        )
+        # The loss of the network kept (the best one when stopped early), after training.
+        final_loss = float(model.metrics["train_loss"])
+        repository.complete_job(job.id, job.lease, model, result.epochs_run, final_loss)
     except LeaseLost:
         logger.warning("job was taken away before its model was stored", extra=log_extra)
         return None

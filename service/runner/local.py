@@ -1,19 +1,24 @@
 """LocalRunner: N long-lived worker processes (``spawn``) on this machine, watched and replaced."""
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.queues
 import os
+import queue
 import threading
 import time
 from multiprocessing.process import BaseProcess
 
 from service.runner.base import RunnerHealth
-from service.runner.worker import WorkerOptions, worker_main, worker_name
+from service.runner.heartbeat import heartbeat_interval
+from service.runner.recovery import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, JobRecovery, worker_name
+from service.runner.worker import WorkerOptions, worker_main
 from service.store.repository import Repository
 
 MONITOR_SECONDS = 0.5
 POLL_SECONDS = 1.0
+RECOVERY_SECONDS = 5.0
 STOP_GRACE_SECONDS = 5.0
 RESTART_BACKOFF_SECONDS = 1.0
 
@@ -25,9 +30,12 @@ class LocalRunner:
 
     Processes are started with the ``spawn`` method: never ``fork``, since the API process
     runs threads. ``submit`` puts a token on a queue so an idle worker wakes at once; workers
-    also poll the store. A monitor thread replaces a worker that died and marks its job
-    failed. ``stop`` asks workers to stop (a running job is marked failed as interrupted),
-    then terminates any that do not within a few seconds.
+    also poll the store, so the queue holds at most one token per worker (none without
+    workers). A monitor thread replaces a worker that died and marks its job failed, and
+    every ``recovery_seconds`` fails the abandoned jobs of any process (see
+    :class:`JobRecovery`), with or without workers here. ``stop`` asks workers to stop (a
+    running job is marked failed as interrupted), then kills any that do not within a few
+    seconds.
     """
 
     def __init__(
@@ -39,6 +47,8 @@ class LocalRunner:
         log_level: str,
         interrupted_reason: str,
         poll_seconds: float = POLL_SECONDS,
+        heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+        recovery_seconds: float = RECOVERY_SECONDS,
     ) -> None:
         self.database_url = database_url
         self.repository = repository
@@ -46,15 +56,20 @@ class LocalRunner:
         self.log_level = log_level
         self.interrupted_reason = interrupted_reason
         self.poll_seconds = poll_seconds
+        self.recovery = JobRecovery(repository, heartbeat_timeout)
+        self.recovery_seconds = recovery_seconds
         self._options = WorkerOptions(
             database_url=database_url,
             parent_pid=os.getpid(),
             log_level=log_level,
             interrupted_reason=interrupted_reason,
             poll_seconds=poll_seconds,
+            heartbeat_seconds=heartbeat_interval(heartbeat_timeout),
         )
         self._context = multiprocessing.get_context("spawn")
-        self._wake: multiprocessing.queues.Queue[str | None] = self._context.Queue()
+        self._wake: multiprocessing.queues.Queue[str | None] = self._context.Queue(
+            maxsize=max(1, workers)
+        )
         self._stop = self._context.Event()
         self._processes: list[BaseProcess] = []
         self._lock = threading.Lock()
@@ -64,11 +79,10 @@ class LocalRunner:
     def start(self) -> None:
         with self._lock:
             self._processes = [self._spawn() for _ in range(self.workers)]
-        if self.workers:
-            self._monitor = threading.Thread(
-                target=self._watch, name="planenet-worker-monitor", daemon=True
-            )
-            self._monitor.start()
+        self._monitor = threading.Thread(
+            target=self._watch, name="planenet-worker-monitor", daemon=True
+        )
+        self._monitor.start()
 
     def _spawn(self) -> BaseProcess:
         process = self._context.Process(
@@ -82,7 +96,17 @@ class LocalRunner:
         return process
 
     def submit(self, job_id: str) -> None:
-        self._wake.put(job_id)
+        """Wake an idle worker; a no-op without workers here or when enough tokens wait."""
+        if self.workers:
+            self._put_wake(job_id)
+
+    def _put_wake(self, token: str | None) -> None:
+        with contextlib.suppress(queue.Full):
+            self._wake.put_nowait(token)
+
+    def pending_wakes(self) -> int:
+        """Wake tokens no worker has taken yet (at most one per worker)."""
+        return self._wake.qsize()
 
     def cancel(self, job_id: str) -> None:
         """Nothing to do: the worker sees the cancel request in the store within a second."""
@@ -98,15 +122,25 @@ class LocalRunner:
             return [process.pid for process in self._processes if process.pid is not None]
 
     def _watch(self) -> None:
-        last_restart = 0.0
+        last_restart = last_recovery = 0.0
         while not self._stopping.wait(MONITOR_SECONDS):
             with self._lock:
                 dead = [p for p in self._processes if not p.is_alive()]
-            if not dead or time.monotonic() - last_restart < RESTART_BACKOFF_SECONDS:
-                continue
-            last_restart = time.monotonic()
-            for process in dead:
-                self._replace(process)
+            if dead and time.monotonic() - last_restart >= RESTART_BACKOFF_SECONDS:
+                last_restart = time.monotonic()
+                for process in dead:
+                    self._replace(process)
+            if time.monotonic() - last_recovery >= self.recovery_seconds:
+                last_recovery = time.monotonic()
+                self._recover()
+
+    def _recover(self) -> None:
+        """Fail abandoned jobs, leaving those of this runner's own workers to ``_replace``."""
+        own_workers = {worker_name(pid) for pid in self.pids()}
+        try:
+            self.recovery.recover(spare=own_workers)
+        except Exception:
+            logger.exception("could not recover abandoned jobs")
 
     def _replace(self, process: BaseProcess) -> None:
         reason = (
@@ -142,14 +176,14 @@ class LocalRunner:
         with self._lock:
             processes = list(self._processes)
         for _ in processes:
-            self._wake.put(None)
+            self._put_wake(None)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
         for process in processes:
             if process.is_alive():
-                logger.warning("terminating a worker that did not stop", extra={"pid": process.pid})
-                process.terminate()
+                logger.warning("killing a worker that did not stop", extra={"pid": process.pid})
+                process.kill()
                 process.join(STOP_GRACE_SECONDS)
             self._fail_jobs_of(process, self.interrupted_reason)
         self._wake.close()

@@ -6,7 +6,6 @@ import multiprocessing.queues
 import os
 import queue
 import signal
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
@@ -14,6 +13,7 @@ from multiprocessing.synchronize import Event
 from service.domain import JobStatus
 from service.request_log import configure_logging
 from service.runner.job import INTERNAL_FAILURE, run_job
+from service.runner.recovery import worker_name
 from service.store.database import Database
 from service.store.repository import Repository
 
@@ -33,11 +33,7 @@ class WorkerOptions:
     log_level: str
     interrupted_reason: str
     poll_seconds: float
-
-
-def worker_name(pid: int) -> str:
-    """How a worker process is named in the store (``host:pid``), so its jobs can be found."""
-    return f"{socket.gethostname()}:{pid}"
+    heartbeat_seconds: float
 
 
 def worker_main(
@@ -49,8 +45,10 @@ def worker_main(
     message per submitted job) or polls every ``poll_seconds``, and returns when ``stop``
     is set or when its parent process has died, abandoning a running job as interrupted.
     """
-    # Ctrl-C reaches the whole process group; the parent decides how the workers stop.
+    # Ctrl-C reaches the whole process group (and a service manager may send SIGTERM to the
+    # whole group too): the parent decides how the workers stop, through ``stop``.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
     configure_logging(options.log_level)
     database = Database(options.database_url)
@@ -63,7 +61,7 @@ def worker_main(
     logger.info("worker started", extra={"worker": name})
     try:
         while not interrupted():
-            if not _run_next_job(repository, name, interrupted, options.interrupted_reason):
+            if not _run_next_job(repository, name, interrupted, options):
                 with contextlib.suppress(queue.Empty):
                     wake.get(timeout=options.poll_seconds)
     finally:
@@ -72,7 +70,7 @@ def worker_main(
 
 
 def _run_next_job(
-    repository: Repository, name: str, interrupted: Callable[[], bool], interrupted_reason: str
+    repository: Repository, name: str, interrupted: Callable[[], bool], options: WorkerOptions
 ) -> bool:
     """Claim and run the oldest queued job; False when there was none to claim."""
     try:
@@ -83,7 +81,7 @@ def _run_next_job(
     if job is None:
         return False
     try:
-        run_job(repository, job, interrupted, interrupted_reason)
+        run_job(repository, job, interrupted, options.interrupted_reason, options.heartbeat_seconds)
     except Exception:
         logger.exception("could not record the end of a job", extra={"job_id": job.id})
         _fail_quietly(repository, job.id, job.lease)

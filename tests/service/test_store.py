@@ -1,20 +1,24 @@
 """The store: jobs' life cycle, claims and leases, recovery, and models kept bit-identically."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 
 from core.dataset import make_dataset
 from core.parameters import Parameters, make_parameters
 from core.serialization import parameters_to_bytes
-from service.errors import LeaseLost, NotFound, WrongState
+from service.domain import JobStatus
+from service.errors import LeaseLost, NotFound, NotReady, WrongState
 from service.store.codec import encode_datasets, encode_loss_history
 from service.store.database import Database
 from service.store.records import NewModel
 from service.store.repository import Repository
-from service.store.tables import JobStatus
+from service.store.tables import JobRow, utc_now
 
 CONFIG: dict[str, Any] = {"epochs": 100, "hidden_layers": [4]}
 
@@ -120,7 +124,9 @@ def test_cancel_of_a_running_job_is_a_request_the_worker_sees(repository: Reposi
     requested = repository.request_cancel(job.id)
     assert requested.status is JobStatus.RUNNING
     assert requested.cancel_requested
-    after = repository.check_job(job.id, claimed.lease)
+    after = repository.record_progress(
+        job.id, claimed.lease, epoch=2, epochs=100, loss=0.4, validation_loss=None
+    )
     assert after.lease_held
     assert after.cancel_requested
     assert repository.finish_job(job.id, claimed.lease, JobStatus.CANCELLED)
@@ -172,10 +178,8 @@ def test_success_stores_the_model_and_marks_the_job_in_one_step(repository: Repo
 
 def test_model_arrays_come_back_bit_identical(repository: Repository) -> None:
     model_id = train_one(repository, seed=7)
-    record, parameters = repository.get_model_parameters(model_id)
+    record, artifacts = repository.get_model_artifacts(model_id)
     assert record.id == model_id
-    assert parameters.equals(some_parameters(7))
-    _, artifacts = repository.get_model_artifacts(model_id)
     assert artifacts.parameters.equals(some_parameters(7))
     assert artifacts.activation == "relu"
     rng = np.random.default_rng(7)
@@ -187,15 +191,26 @@ def test_model_arrays_come_back_bit_identical(repository: Repository) -> None:
     assert artifacts.loss_history.validation_loss is not None
 
 
+def age_heartbeat(database: Database, job_id: str, seconds: float) -> None:
+    """Make a job's last heartbeat ``seconds`` old, as if its worker had fallen silent."""
+    with database.writing() as session:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(progress_at=utc_now() - timedelta(seconds=seconds))
+        )
+
+
 def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
     job = repository.create_job(CONFIG)
     claimed = repository.claim_next_job("tester:1")
     assert claimed is not None
-    assert repository.recover_interrupted_jobs("interrupted: test") == [job.id]
+    assert repository.fail_jobs_of_worker("tester:1", "interrupted: test") == [job.id]
     ack = repository.record_progress(
         job.id, claimed.lease, epoch=5, epochs=100, loss=0.1, validation_loss=None
     )
     assert not ack.lease_held
+    assert not repository.heartbeat(job.id, claimed.lease)
     with pytest.raises(LeaseLost):
         repository.complete_job(job.id, claimed.lease, some_model(), 100, 0.1)
     assert not repository.finish_job(job.id, claimed.lease, JobStatus.CANCELLED)
@@ -204,24 +219,57 @@ def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
     assert repository.list_models().total == 0
 
 
-def test_recovery_fails_only_running_jobs(repository: Repository) -> None:
-    queued = repository.create_job(CONFIG)
-    running = repository.create_job(CONFIG)
-    repository.request_cancel(queued.id)
-    still_queued = repository.create_job(CONFIG)
-    assert repository.claim_next_job("tester:1") is not None
-    assert repository.recover_interrupted_jobs("gone") == [running.id]
-    assert repository.get_job(still_queued.id).status is JobStatus.QUEUED
-    assert repository.get_job(queued.id).status is JobStatus.CANCELLED
+def test_a_heartbeat_refreshes_the_job_without_changing_its_progress(
+    repository: Repository, database: Database
+) -> None:
+    job = repository.create_job(CONFIG)
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    repository.record_progress(
+        job.id, claimed.lease, epoch=3, epochs=100, loss=0.5, validation_loss=None
+    )
+    age_heartbeat(database, job.id, 120)
+    aged = repository.get_job(job.id)
+    assert repository.heartbeat(job.id, claimed.lease)
+    beaten = repository.get_job(job.id)
+    assert aged.progress_at is not None
+    assert beaten.progress_at is not None
+    assert beaten.progress_at > aged.progress_at
+    assert (beaten.status, beaten.epoch, beaten.loss) == (JobStatus.RUNNING, 3, 0.5)
+
+
+def test_silent_jobs_fail_and_beating_ones_run_on(
+    repository: Repository, database: Database
+) -> None:
+    silent, beating, queued = (repository.create_job(CONFIG) for _ in range(3))
+    for worker in ("elsewhere:1", "elsewhere:2"):
+        assert repository.claim_next_job(worker) is not None
+    assert repository.running_workers() == ["elsewhere:1", "elsewhere:2"]
+    age_heartbeat(database, silent.id, 120)
+    age_heartbeat(database, beating.id, 30)
+    failed = repository.fail_silent_jobs(utc_now() - timedelta(seconds=60), "silent")
+    assert failed == [silent.id]
+    assert (repository.get_job(silent.id).status, repository.get_job(silent.id).error) == (
+        JobStatus.FAILED,
+        "silent",
+    )
+    assert repository.get_job(beating.id).status is JobStatus.RUNNING
+    assert repository.get_job(queued.id).status is JobStatus.QUEUED
+    assert repository.running_workers() == ["elsewhere:2"]
 
 
 def test_failing_a_dead_workers_jobs_leaves_the_others(repository: Repository) -> None:
     first, second = repository.create_job(CONFIG), repository.create_job(CONFIG)
+    finished = repository.create_job(CONFIG)
     repository.claim_next_job("host:1")
     repository.claim_next_job("host:2")
+    claimed = repository.claim_next_job("host:2")
+    assert claimed is not None
+    assert repository.finish_job(finished.id, claimed.lease, JobStatus.CANCELLED)
     assert repository.fail_jobs_of_worker("host:2", "died") == [second.id]
     assert repository.get_job(first.id).status is JobStatus.RUNNING
     assert repository.get_job(second.id).error == "died"
+    assert repository.get_job(finished.id).status is JobStatus.CANCELLED
 
 
 def test_models_list_newest_first_delete_and_newest(repository: Repository) -> None:
@@ -244,14 +292,40 @@ def test_models_list_newest_first_delete_and_newest(repository: Repository) -> N
     assert repository.list_models().total == 2
 
 
+def test_deleting_a_model_leaves_its_job_succeeded_without_a_model(
+    repository: Repository,
+) -> None:
+    kept, deleted = train_one(repository, seed=1), train_one(repository, seed=2)
+    job_id = repository.get_model(deleted).job_id
+    assert job_id is not None
+    repository.delete_model(deleted)
+    job = repository.get_job(job_id)
+    assert (job.status, job.model_id, job.error) == (JobStatus.SUCCEEDED, None, None)
+    kept_job = repository.get_job(repository.get_model(kept).job_id or "")
+    assert kept_job.model_id == kept
+
+
 def test_the_store_survives_reopening(database: Database) -> None:
     model_id = train_one(Repository(database), seed=5)
     reopened = Database(database.url)
     try:
-        _, parameters = Repository(reopened).get_model_parameters(model_id)
-        assert parameters.equals(some_parameters(5))
+        _, artifacts = Repository(reopened).get_model_artifacts(model_id)
+        assert artifacts.parameters.equals(some_parameters(5))
     finally:
         reopened.dispose()
+
+
+def test_ping_answers_and_an_unreachable_database_is_not_ready(
+    repository: Repository, tmp_path: Path
+) -> None:
+    repository.ping()
+    # A directory is no SQLite database: every connection attempt fails.
+    unreachable = Database(f"sqlite:///{tmp_path}")
+    try:
+        with pytest.raises(NotReady, match="cannot be reached"):
+            Repository(unreachable).ping()
+    finally:
+        unreachable.dispose()
 
 
 def test_sqlite_runs_in_wal_mode(database: Database) -> None:

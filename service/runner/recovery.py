@@ -1,0 +1,89 @@
+"""Recovery of abandoned running jobs: their worker process on this host is gone, or it is silent.
+
+Several API processes and worker hosts may share one database, so a process only fails the
+jobs it can tell are abandoned: those claimed by a process of this host that no longer
+exists, and those whose heartbeat is older than the time-to-live (whatever their host). A
+job of another host whose worker still beats is left alone. Clocks of the hosts sharing a
+database are assumed to agree to well within the time-to-live.
+"""
+
+import logging
+import os
+import socket
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+
+from service.store.repository import Repository
+from service.store.tables import utc_now
+
+logger = logging.getLogger("planenet.recovery")
+
+DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 60.0
+
+
+def worker_name(pid: int) -> str:
+    """How a worker process is named in the store (``host:pid``), so its jobs can be found."""
+    return f"{socket.gethostname()}:{pid}"
+
+
+def local_pid(worker: str) -> int | None:
+    """The pid of a worker named ``host:pid`` when ``host`` is this host; None otherwise."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    return int(pid)
+
+
+def process_exists(pid: int) -> bool:
+    """True when a process with this id exists on this host (a zombie counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def gone_worker_reason(worker: str) -> str:
+    """The error of a job whose worker process on this host no longer exists."""
+    return f"interrupted: its worker process ({worker}) is gone; start it again"
+
+
+def silent_worker_reason(heartbeat_timeout: float) -> str:
+    """The error of a job whose worker has not written a heartbeat within the time-to-live."""
+    return (
+        f"no heartbeat from its worker for {heartbeat_timeout:g} s "
+        "(the worker stopped or lost the database); start it again"
+    )
+
+
+@dataclass(frozen=True)
+class JobRecovery:
+    """Fails abandoned running jobs; run at start-up and then every few seconds."""
+
+    repository: Repository
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
+
+    def recover(self, gone_reason: str | None = None, spare: Collection[str] = ()) -> list[str]:
+        """Fail the abandoned running jobs; returns their ids.
+
+        ``gone_reason`` is the error of a job whose local worker process is gone (by default
+        one naming the worker); workers named in ``spare`` are skipped by that rule (their
+        owner deals with them).
+        """
+        failed: list[str] = []
+        for worker in self.repository.running_workers():
+            pid = local_pid(worker)
+            if worker in spare or pid is None or process_exists(pid):
+                continue
+            reason = gone_reason or gone_worker_reason(worker)
+            failed += self.repository.fail_jobs_of_worker(worker, reason)
+        silent_since = utc_now() - timedelta(seconds=self.heartbeat_timeout)
+        failed += self.repository.fail_silent_jobs(
+            silent_since, silent_worker_reason(self.heartbeat_timeout)
+        )
+        if failed:
+            logger.warning("marked abandoned jobs failed", extra={"job_ids": failed})
+        return failed

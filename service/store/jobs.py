@@ -1,0 +1,308 @@
+"""The store's operations on jobs: the API side, the worker side (under a lease), and recovery.
+
+Job state changes are conditional updates (``... WHERE status = 'queued'``, ``... AND lease =
+:lease``), so concurrent callers (API threads, worker processes, machines sharing a database)
+never both win: a job is claimed once, and a worker that lost its lease cannot write.
+A running job's ``progress_at`` is its heartbeat: the worker refreshes it with every progress
+write and at least every few seconds while it holds the job (see service.store.recovery).
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Update, func, select, update
+
+from core.dataset import Dataset
+from core.parameters import Parameters
+from core.serialization import parameters_from_bytes, parameters_to_bytes
+from service.domain import JobStatus
+from service.errors import LeaseLost, NotFound, WrongState
+from service.store.codec import decode_dataset, decode_loss_history, encode_dataset
+from service.store.database import Database
+from service.store.models import model_record
+from service.store.records import (
+    ClaimedJob,
+    JobRecord,
+    LossHistory,
+    ModelRecord,
+    NewModel,
+    Page,
+    ProgressAck,
+)
+from service.store.tables import JobRow, ModelRow, utc_now
+
+CLAIM_ATTEMPTS = 5
+
+
+def new_id() -> str:
+    """A fresh random id: 32 lowercase hex digits."""
+    return uuid.uuid4().hex
+
+
+class JobStore:
+    """Jobs over one :class:`Database`; safe to share between threads."""
+
+    database: Database
+
+    # The API side.
+
+    def create_job(
+        self,
+        config: dict[str, Any],
+        name: str | None = None,
+        training_data: Dataset | None = None,
+        initial_parameters: Parameters | None = None,
+    ) -> JobRecord:
+        """Store a new ``queued`` job. ``config`` is the training body as run, without the bulky
+        arrays, which are kept as bytes: the points given as data and the initial parameters."""
+        row = JobRow(
+            id=new_id(),
+            status=JobStatus.QUEUED,
+            name=name,
+            config=config,
+            training_data=None if training_data is None else encode_dataset(training_data),
+            initial_parameters=(
+                None if initial_parameters is None else parameters_to_bytes(initial_parameters)
+            ),
+            created_at=utc_now(),
+            epochs=int(config.get("epochs", 0)),
+        )
+        with self.database.writing() as session:
+            session.add(row)
+        return _job_record(row)
+
+    def get_job(self, job_id: str) -> JobRecord:
+        """The job with this id; :class:`NotFound` otherwise."""
+        with self.database.reading() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFound("job", job_id)
+            return _job_record(row)
+
+    def list_jobs(
+        self, limit: int = 20, offset: int = 0, status: JobStatus | None = None
+    ) -> Page[JobRecord]:
+        """Jobs newest first, optionally only those with ``status``, with the total count."""
+        query = select(JobRow)
+        count = select(func.count()).select_from(JobRow)
+        if status is not None:
+            query = query.where(JobRow.status == status)
+            count = count.where(JobRow.status == status)
+        query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc())
+        with self.database.reading() as session:
+            rows = session.scalars(query.limit(limit).offset(offset)).all()
+            total = session.scalar(count) or 0
+            return Page([_job_record(row) for row in rows], total, limit, offset)
+
+    def request_cancel(self, job_id: str) -> JobRecord:
+        """Cancel a queued job at once, or ask a running one to stop (its worker checks often).
+
+        Raises :class:`NotFound` for an unknown id and :class:`WrongState` for a finished job.
+        Asking twice is harmless.
+        """
+        now = utc_now()
+        with self.database.writing() as session:
+            cancelled = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED)
+                .values(status=JobStatus.CANCELLED, finished_at=now, cancel_requested=True)
+            )
+            cancelled_now = rowcount(cancelled) == 1
+            if not cancelled_now:
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == JobStatus.RUNNING)
+                    .values(cancel_requested=True)
+                )
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFound("job", job_id)
+            status = JobStatus(row.status)
+            if status.finished and not cancelled_now:
+                raise WrongState(
+                    f"job {job_id!r} has already finished ({status}); nothing to cancel"
+                )
+            return _job_record(row)
+
+    def job_loss_history(self, job_id: str) -> LossHistory | None:
+        """The loss per epoch recorded so far for a job (None before its first report).
+
+        Raises :class:`NotFound` for an unknown id.
+        """
+        with self.database.reading() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFound("job", job_id)
+            data = row.loss_history
+        return None if data is None else decode_loss_history(data)
+
+    # The worker side. Every write names the lease the claim returned.
+
+    def claim_next_job(self, worker: str) -> ClaimedJob | None:
+        """Atomically take the oldest queued job and mark it ``running`` for ``worker``.
+
+        Returns None when nothing is queued. Two workers never claim the same job.
+        """
+        for _attempt in range(CLAIM_ATTEMPTS):
+            lease = new_id()
+            now = utc_now()
+            with self.database.writing() as session:
+                job_id = session.scalar(
+                    select(JobRow.id)
+                    .where(JobRow.status == JobStatus.QUEUED)
+                    .order_by(JobRow.created_at, JobRow.id)
+                    .limit(1)
+                )
+                if job_id is None:
+                    return None
+                claimed = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED)
+                    .values(
+                        status=JobStatus.RUNNING,
+                        lease=lease,
+                        worker=worker,
+                        started_at=now,
+                        progress_at=now,
+                    )
+                )
+                if rowcount(claimed) == 1:
+                    row = session.get_one(JobRow, job_id)
+                    return _claimed_job(row, lease)
+        return None
+
+    def record_progress(
+        self,
+        job_id: str,
+        lease: str,
+        *,
+        epoch: int,
+        epochs: int,
+        loss: float | None,
+        validation_loss: float | None,
+        loss_history: bytes | None = None,
+    ) -> ProgressAck:
+        """Write a running job's progress (and its loss history so far, when given).
+
+        This is also a heartbeat. Returns whether the lease still holds and whether a cancel
+        was asked for.
+        """
+        values: dict[str, Any] = {
+            "epoch": epoch,
+            "epochs": epochs,
+            "loss": loss,
+            "validation_loss": validation_loss,
+            "progress_at": utc_now(),
+        }
+        if loss_history is not None:
+            values["loss_history"] = loss_history
+        with self.database.writing() as session:
+            written = session.execute(_held(job_id, lease).values(**values))
+            if rowcount(written) == 0:
+                return ProgressAck(lease_held=False, cancel_requested=False)
+            cancel = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id))
+        return ProgressAck(lease_held=True, cancel_requested=bool(cancel))
+
+    def heartbeat(self, job_id: str, lease: str) -> bool:
+        """Say the worker still runs the job, without new progress; False once the lease is lost."""
+        with self.database.writing() as session:
+            written = session.execute(_held(job_id, lease).values(progress_at=utc_now()))
+            return rowcount(written) == 1
+
+    def complete_job(
+        self, job_id: str, lease: str, model: NewModel, epochs_run: int, final_loss: float | None
+    ) -> ModelRecord:
+        """Store the trained model and mark the job ``succeeded`` with its id, in ONE transaction.
+
+        Raises :class:`LeaseLost` (and writes nothing) when the job is no longer this lease's.
+        """
+        now = utc_now()
+        row = ModelRow(
+            id=new_id(),
+            name=model.name,
+            created_at=now,
+            job_id=job_id,
+            config=model.config,
+            metrics=model.metrics,
+            parameters=model.parameters,
+            loss_history=model.loss_history,
+            datasets=model.datasets,
+        )
+        with self.database.writing() as session:
+            marked = session.execute(
+                _held(job_id, lease).values(
+                    status=JobStatus.SUCCEEDED,
+                    model_id=row.id,
+                    finished_at=now,
+                    progress_at=now,
+                    epoch=epochs_run,
+                    loss=final_loss,
+                    loss_history=model.loss_history,
+                    lease=None,
+                )
+            )
+            if rowcount(marked) == 0:
+                raise LeaseLost(job_id)
+            session.add(row)
+        return model_record(row)
+
+    def finish_job(
+        self, job_id: str, lease: str, status: JobStatus, error: str | None = None
+    ) -> bool:
+        """Mark a running job ``failed`` or ``cancelled``; False when the lease no longer holds."""
+        if status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise ValueError(f"finish_job sets failed or cancelled, not {status}")
+        with self.database.writing() as session:
+            marked = session.execute(
+                _held(job_id, lease).values(
+                    status=status, error=error, finished_at=utc_now(), lease=None
+                )
+            )
+            return rowcount(marked) == 1
+
+
+def _held(job_id: str, lease: str) -> Update:
+    """An UPDATE of a job that only matches while it is running under this lease."""
+    return update(JobRow).where(
+        JobRow.id == job_id, JobRow.status == JobStatus.RUNNING, JobRow.lease == lease
+    )
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE matched."""
+    return int(result.rowcount)
+
+
+def _claimed_job(row: JobRow, lease: str) -> ClaimedJob:
+    training_data, initial_parameters = row.training_data, row.initial_parameters
+    return ClaimedJob(
+        id=row.id,
+        lease=lease,
+        name=row.name,
+        config=row.config,
+        training_data=None if training_data is None else decode_dataset(training_data),
+        initial_parameters=(
+            None if initial_parameters is None else parameters_from_bytes(initial_parameters)
+        ),
+    )
+
+
+def _job_record(row: JobRow) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        name=row.name,
+        status=JobStatus(row.status),
+        config=row.config,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        epoch=row.epoch,
+        epochs=row.epochs,
+        loss=row.loss,
+        validation_loss=row.validation_loss,
+        progress_at=row.progress_at,
+        cancel_requested=row.cancel_requested,
+        error=row.error,
+        model_id=row.model_id,
+        worker=row.worker,
+    )

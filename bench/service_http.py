@@ -29,6 +29,11 @@ import httpx
 import numpy as np
 
 STARTUP_SECONDS = 30.0
+TRAINING_SECONDS = 300.0
+"""How long the tutorial's model may take to train before the benchmark gives up."""
+START_SECONDS = 60.0
+"""How long a background job may wait for a worker before the benchmark gives up."""
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 BIG_REQUEST_POINTS = 100_000
 LONG_JOB = {
     "name": "bench-background",
@@ -109,18 +114,40 @@ def running_server(data_dir: Path, workers: int) -> Iterator[str]:
             process.wait()
 
 
-def wait_for_job(client: httpx.Client, job_id: str, statuses: set[str]) -> dict[str, Any]:
+def wait_for_job(
+    client: httpx.Client, job_id: str, statuses: set[str], seconds: float
+) -> dict[str, Any]:
+    """Poll the job until its status is one of ``statuses``; give up after ``seconds``."""
+    deadline = time.monotonic() + seconds
     while True:
         job: dict[str, Any] = client.get(f"/jobs/{job_id}").json()
         if job["status"] in statuses:
             return job
+        if job["status"] in FINISHED - statuses:
+            raise RuntimeError(
+                f"job {job_id} ended {job['status']} ({job.get('error')}) while waiting for "
+                f"{' or '.join(sorted(statuses))}"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"job {job_id} was still {job['status']} after {seconds:.0f} s, waiting for "
+                f"{' or '.join(sorted(statuses))}"
+            )
         time.sleep(0.1)
+
+
+def start_job(client: httpx.Client, body: dict[str, Any]) -> str:
+    """Submit a training job; returns its id, or raises with the server's problem."""
+    response = client.post("/jobs", json=body)
+    if response.status_code != 202:
+        raise RuntimeError(f"POST /jobs: {response.status_code} {response.text}")
+    return str(response.json()["id"])
 
 
 def train_model(client: httpx.Client, epochs: int) -> str:
     """Train the tutorial's model (its defaults, ``epochs`` epochs); returns the model id."""
-    job_id = client.post("/jobs", json={"name": "bench", "epochs": epochs}).json()["id"]
-    job = wait_for_job(client, job_id, {"succeeded", "failed", "cancelled"})
+    job_id = start_job(client, {"name": "bench", "epochs": epochs})
+    job = wait_for_job(client, job_id, set(FINISHED), TRAINING_SECONDS)
     if job["status"] != "succeeded":
         raise RuntimeError(f"training failed: {job.get('error')}")
     return str(job["model_id"])
@@ -203,9 +230,9 @@ def main() -> None:
         print(f"trained the tutorial's model ({epochs} epochs) in {training_seconds:.1f} s")
         print("idle server:")
         measure(base_url, client, model_id, seconds, repeats)
-        background = [client.post("/jobs", json=LONG_JOB).json()["id"] for _ in range(2)]
+        background = [start_job(client, LONG_JOB) for _ in range(2)]
         for job_id in background:
-            wait_for_job(client, job_id, {"running"})
+            wait_for_job(client, job_id, {"running"}, START_SECONDS)
         print("while two training jobs run:")
         measure(base_url, client, model_id, seconds, repeats)
         still_running = [

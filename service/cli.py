@@ -1,8 +1,9 @@
-"""The command line: `planenet serve` starts the API (uvicorn) and its training workers."""
+"""The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers."""
 
 import argparse
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import FrameType
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 
 from service.app import create_app
 from service.request_log import configure_logging
+from service.runner.standalone import run_worker_pool
 from service.settings import Settings, setting_env_name
 
 FLAG_HELP = {
@@ -24,7 +26,16 @@ FLAG_HELP = {
     "protect_reads": "require the API key for reads too",
     "cors_origins": "comma-separated origins allowed by CORS",
     "log_level": "critical, error, warning, info or debug",
+    "job_heartbeat_timeout": (
+        "seconds a running job may go without a heartbeat from its worker before it is "
+        "marked failed (default 60; workers beat every few seconds)"
+    ),
 }
+
+WORKER_SETTINGS = ("database_url", "data_dir", "workers", "log_level", "job_heartbeat_timeout")
+"""The settings `planenet worker` takes (the rest concern the HTTP API)."""
+
+WORKER_FLAG_HELP = {"workers": "training worker processes to run here (default: one per CPU)"}
 
 
 def _flag(field_name: str) -> str:
@@ -32,7 +43,7 @@ def _flag(field_name: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``planenet``; ``serve`` has one flag per setting."""
+    """The parser of ``planenet``: ``serve`` has one flag per setting, ``worker`` a few."""
     parser = argparse.ArgumentParser(
         prog="planenet", description="Train small neural networks on 2-D points and serve them."
     )
@@ -42,13 +53,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the HTTP API and its training workers",
         description="Start the HTTP API. Flags override the PLANENET_* environment variables.",
     )
-    for name, field in Settings.model_fields.items():
-        help_text = FLAG_HELP.get(name) or field.description or name.replace("_", " ")
+    _add_setting_flags(serve, list(Settings.model_fields), {})
+    worker = commands.add_parser(
+        "worker",
+        help="start training workers only, claiming jobs from the database",
+        description=(
+            "Start training worker processes that claim the jobs queued in the database by "
+            "`planenet serve` (run it with --workers 0 to train only here). Stop with SIGTERM "
+            "or Ctrl-C: running jobs are marked failed as interrupted. Flags override the "
+            "PLANENET_* environment variables."
+        ),
+    )
+    _add_setting_flags(worker, list(WORKER_SETTINGS), WORKER_FLAG_HELP)
+    return parser
+
+
+def _add_setting_flags(
+    parser: argparse.ArgumentParser, names: list[str], help_overrides: dict[str, str]
+) -> None:
+    for name in names:
+        field = Settings.model_fields[name]
+        help_text = (
+            help_overrides.get(name)
+            or FLAG_HELP.get(name)
+            or field.description
+            or name.replace("_", " ")
+        )
         if name.startswith("max_"):
             help_text = f"limit: {help_text} (default {field.default})"
         help_text += f" [{setting_env_name(name)}]"
         if field.annotation is bool:
-            serve.add_argument(
+            parser.add_argument(
                 _flag(name),
                 dest=name,
                 action=argparse.BooleanOptionalAction,
@@ -56,10 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                 help=help_text,
             )
         else:
-            serve.add_argument(
+            parser.add_argument(
                 _flag(name), dest=name, default=argparse.SUPPRESS, metavar="VALUE", help=help_text
             )
-    return parser
 
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -79,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``planenet``; returns the process exit status."""
     parser = build_parser()
     arguments = vars(parser.parse_args(argv))
-    arguments.pop("command")
+    command = arguments.pop("command")
     try:
         settings = settings_from(arguments)
     except ValidationError as error:
@@ -89,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"planenet: invalid settings: {problems}", file=sys.stderr)
         return 2
+    if command == "worker":
+        return _worker(settings)
+    return _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
     configure_logging(settings.log_level)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal under the
     # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
@@ -104,4 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    if settings.workers < 1:
+        print("planenet: invalid settings: workers: a worker needs at least 1", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    stop = threading.Event()
+
+    def request_stop(_signal: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, request_stop)
+    run_worker_pool(settings, stop)
     return 0

@@ -1,0 +1,131 @@
+"""Snapshots of a job's progress for live watchers: one consistent read, decoding only news.
+
+Watchers poll a job a few times a second while its worker reports progress (epoch, loss)
+about as often, and its whole loss history about once a second. A snapshot pairs the
+progress with the loss history of the same transaction, and decodes the history blob only
+when the stored blob changed since the previous snapshot, so a poll costs O(1), not
+O(epochs), between history writes.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, select
+
+from service.errors import NotFound
+from service.store.codec import decode_loss_history
+from service.store.database import Database
+from service.store.tables import JobRow, JobStatus
+
+FloatArray = NDArray[np.float64]
+_NO_HISTORY: FloatArray = np.zeros(0, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A job's state as last read from the store, with its loss histories (epochs_so_far,).
+
+    ``history_bytes`` is the size of the stored history blob the arrays were decoded from
+    (None before the first history write): what tells the next read whether to decode again.
+    """
+
+    status: JobStatus
+    epoch: int
+    epochs: int
+    loss: float | None
+    validation_loss: float | None
+    model_id: str | None
+    error: str | None
+    progress_at: datetime | None
+    losses: FloatArray
+    validation_losses: FloatArray | None
+    history_bytes: int | None
+
+
+def job_status(database: Database, job_id: str) -> JobStatus:
+    """The job's status alone; :class:`NotFound` for an unknown id."""
+    with database.reading() as session:
+        status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
+    if status is None:
+        raise NotFound("job", job_id)
+    return JobStatus(status)
+
+
+def read_job_snapshot(
+    database: Database, job_id: str, previous: JobSnapshot | None = None
+) -> JobSnapshot:
+    """Read a job's progress and loss history in one read transaction.
+
+    The history is never older than the progress beside it (it is read second, and on
+    SQLite from the same snapshot of the database).
+
+    Returns ``previous`` itself when nothing it holds changed, so a caller can tell news by
+    identity. The history blob is fetched and decoded only when its size differs from the
+    one ``previous`` was decoded from, or the job's status changed (a finished job's history
+    is always read afresh). A history only ever gains epochs, each eight bytes of float64
+    that barely compress, so each write grows the blob; should two writes ever give the
+    same size, the newer values come with the next write or when the job ends.
+
+    Raises :class:`NotFound` for an unknown id.
+    """
+    history_size = func.length(JobRow.loss_history).label("history_bytes")
+    query = select(
+        JobRow.status,
+        JobRow.epoch,
+        JobRow.epochs,
+        JobRow.loss,
+        JobRow.validation_loss,
+        JobRow.model_id,
+        JobRow.error,
+        JobRow.progress_at,
+        history_size,
+    ).where(JobRow.id == job_id)
+    with database.reading() as session:
+        row = session.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("job", job_id)
+        status = JobStatus(row.status)
+        kept = _history_to_keep(previous, status, row.history_bytes)
+        if kept is not None and kept.progress_at == row.progress_at:
+            return kept
+        if kept is not None:
+            losses, validation_losses = kept.losses, kept.validation_losses
+            history_bytes: int | None = kept.history_bytes
+        else:
+            stored = session.execute(
+                select(JobRow.loss_history, history_size).where(JobRow.id == job_id)
+            ).one()
+            losses, validation_losses = _decoded(stored.loss_history)
+            history_bytes = stored.history_bytes
+    return JobSnapshot(
+        status=status,
+        epoch=row.epoch,
+        epochs=row.epochs,
+        loss=row.loss,
+        validation_loss=row.validation_loss,
+        model_id=row.model_id,
+        error=row.error,
+        progress_at=row.progress_at,
+        losses=losses,
+        validation_losses=validation_losses,
+        history_bytes=history_bytes,
+    )
+
+
+def _history_to_keep(
+    previous: JobSnapshot | None, status: JobStatus, history_bytes: int | None
+) -> JobSnapshot | None:
+    """``previous`` when its decoded history is still the stored one, else None."""
+    if previous is None or (previous.status, previous.history_bytes) != (status, history_bytes):
+        return None
+    return previous
+
+
+def _decoded(blob: bytes | None) -> tuple[FloatArray, FloatArray | None]:
+    """The loss and validation loss arrays of a stored history blob (empty before the first)."""
+    if blob is None:
+        return _NO_HISTORY, None
+    history = decode_loss_history(blob)
+    return history.loss, history.validation_loss

@@ -1,0 +1,94 @@
+"""Job snapshots for live watchers: consistent reads that decode the loss history only when new."""
+
+import pytest
+
+from service.errors import NotFound
+from service.store import snapshots
+from service.store.codec import decode_loss_history
+from service.store.database import Database
+from service.store.records import LossHistory
+from service.store.repository import Repository
+from service.store.snapshots import job_status, read_job_snapshot
+from service.store.tables import JobStatus
+from tests.service.event_helpers import PlayedWorker
+
+UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The byte size of every loss history blob the snapshot reader decodes, in order."""
+    sizes: list[int] = []
+
+    def counting_decode(data: bytes) -> LossHistory:
+        sizes.append(len(data))
+        return decode_loss_history(data)
+
+    monkeypatch.setattr(snapshots, "decode_loss_history", counting_decode)
+    return sizes
+
+
+def test_an_unknown_job_is_not_found(database: Database) -> None:
+    with pytest.raises(NotFound, match=UNKNOWN_ID):
+        read_job_snapshot(database, UNKNOWN_ID)
+    with pytest.raises(NotFound, match=UNKNOWN_ID):
+        job_status(database, UNKNOWN_ID)
+
+
+def test_a_queued_job_has_no_history_to_decode(
+    database: Database, repository: Repository, decodes: list[int]
+) -> None:
+    worker = PlayedWorker(repository)
+    snapshot = read_job_snapshot(database, worker.job_id)
+    assert (snapshot.status, snapshot.epoch, snapshot.epochs) == (JobStatus.QUEUED, 0, 300)
+    assert snapshot.losses.shape == (0,)
+    assert snapshot.validation_losses is None
+    assert snapshot.history_bytes is None
+    assert job_status(database, worker.job_id) == JobStatus.QUEUED
+    assert decodes == []
+
+
+def test_the_history_is_decoded_only_when_the_stored_one_changed(
+    database: Database, repository: Repository, decodes: list[int]
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.report(50)
+    first = read_job_snapshot(database, worker.job_id)
+    assert first.losses.tolist() == worker.history[:50].tolist()
+    assert len(decodes) == 1
+    assert read_job_snapshot(database, worker.job_id, first) is first
+
+    worker.report(60, with_history=False)
+    progressed = read_job_snapshot(database, worker.job_id, first)
+    assert (progressed.epoch, progressed.loss) == (60, worker.history[59])
+    assert progressed.losses is first.losses
+    assert len(decodes) == 1
+
+    worker.report(120)
+    grown = read_job_snapshot(database, worker.job_id, progressed)
+    assert grown.losses.tolist() == worker.history[:120].tolist()
+    assert len(decodes) == 2
+
+    worker.succeed()
+    finished = read_job_snapshot(database, worker.job_id, grown)
+    assert finished.status == JobStatus.SUCCEEDED
+    assert finished.losses.tolist() == worker.history.tolist()
+    assert len(decodes) == 3
+    assert read_job_snapshot(database, worker.job_id, finished) is finished
+    assert len(decodes) == 3
+
+
+def test_a_finished_job_has_its_history_read_again_even_when_its_size_stayed(
+    database: Database, repository: Repository, decodes: list[int]
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.report(80)
+    running = read_job_snapshot(database, worker.job_id)
+    worker.finish(JobStatus.CANCELLED)
+    cancelled = read_job_snapshot(database, worker.job_id, running)
+    assert cancelled.status == JobStatus.CANCELLED
+    assert cancelled.history_bytes == running.history_bytes
+    assert cancelled.losses.tolist() == worker.history[:80].tolist()
+    assert decodes == [running.history_bytes, running.history_bytes]

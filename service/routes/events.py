@@ -3,9 +3,11 @@
 ``GET /jobs/{id}/events`` streams ``progress`` events while the job is queued or running,
 then one final event (``succeeded``, ``failed`` or ``cancelled``) and ends. Progress comes
 from the store, which workers write from their own processes (or machines), so the stream
-never depends on where a job runs. Each event's ``id`` is the number of loss values the
-client has received so far; a client that reconnects with ``Last-Event-ID`` gets the rest
-of the loss history and nothing twice.
+never depends on where a job runs. Each progress event's ``id`` is the number of loss
+values the client has received so far; a client that reconnects with ``Last-Event-ID`` gets
+the rest of the loss history and nothing twice. The final event's id carries the suffix
+``-end``: a client that reconnects with it has everything and gets ``204 No Content``,
+which tells an EventSource to stop reconnecting.
 """
 
 import asyncio
@@ -13,91 +15,35 @@ import contextlib
 import json
 import logging
 import math
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from numpy.typing import NDArray
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import ReadAccess, RepositoryDep
-from service.errors import NotFound
 from service.schemas.common import problem_responses
-from service.store.codec import decode_loss_history
 from service.store.database import Database
-from service.store.tables import JobRow, JobStatus
+from service.store.snapshots import JobSnapshot, job_status, read_job_snapshot
+from service.store.tables import JobStatus
 
 POLL_INTERVAL_SECONDS = 0.25
+MAX_RETRY_SECONDS = 5.0
 HEARTBEAT_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 1000
 MAX_LOSSES_PER_EVENT = 10_000
+FINAL_ID_SUFFIX = "-end"
 
 router = APIRouter(tags=["jobs"])
 logger = logging.getLogger("planenet.events")
 
 FloatArray = NDArray[np.float64]
-_NO_HISTORY: FloatArray = np.zeros(0, dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """A job's state as last read from the store, with its loss histories (epochs_so_far,)."""
-
-    status: JobStatus
-    epoch: int
-    epochs: int
-    loss: float | None
-    validation_loss: float | None
-    model_id: str | None
-    error: str | None
-    progress_at: datetime | None
-    losses: FloatArray
-    validation_losses: FloatArray | None
-
-
-def read_snapshot(database: Database, job_id: str, previous: JobSnapshot | None) -> JobSnapshot:
-    """Read a job's progress and loss history in one transaction (a consistent pair).
-
-    The history blob is decoded only when the job changed since ``previous``. Raises
-    :class:`NotFound` for an unknown id.
-    """
-    columns = (
-        JobRow.status,
-        JobRow.epoch,
-        JobRow.epochs,
-        JobRow.loss,
-        JobRow.validation_loss,
-        JobRow.model_id,
-        JobRow.error,
-        JobRow.progress_at,
-    )
-    with database.reading() as session:
-        row = session.execute(select(*columns).where(JobRow.id == job_id)).one_or_none()
-        if row is None:
-            raise NotFound("job", job_id)
-        status = JobStatus(row.status)
-        if previous and (previous.status, previous.progress_at) == (status, row.progress_at):
-            return previous
-        history = session.scalar(select(JobRow.loss_history).where(JobRow.id == job_id))
-    decoded = None if history is None else decode_loss_history(history)
-    return JobSnapshot(
-        status=status,
-        epoch=row.epoch,
-        epochs=row.epochs,
-        loss=row.loss,
-        validation_loss=row.validation_loss,
-        model_id=row.model_id,
-        error=row.error,
-        progress_at=row.progress_at,
-        losses=_NO_HISTORY if decoded is None else decoded.loss,
-        validation_losses=None if decoded is None else decoded.validation_loss,
-    )
+_EVENT_ID = re.compile(r"(\d+)(" + re.escape(FINAL_ID_SUFFIX) + r")?")
 
 
 @dataclass
@@ -116,6 +62,11 @@ class JobFeed:
         woken, self.changed = self.changed, asyncio.Event()
         woken.set()
 
+    @property
+    def finished(self) -> bool:
+        """Whether the job's outcome is known (nothing is left to poll for)."""
+        return self.snapshot is not None and self.snapshot.status.finished
+
 
 class EventHub:
     """The jobs watched in this process, each with one poller while it has watchers."""
@@ -124,7 +75,6 @@ class EventHub:
         self.database = database
         self.poll_interval = poll_interval
         self.feeds: dict[str, JobFeed] = {}
-        self.store_reads = 0
 
     @contextlib.asynccontextmanager
     async def watch(self, job_id: str) -> AsyncIterator[JobFeed]:
@@ -132,7 +82,7 @@ class EventHub:
         feed = self.feeds.get(job_id)
         if feed is None:
             feed = self.feeds[job_id] = JobFeed(job_id)
-            feed.poller = asyncio.create_task(self._poll(feed))
+        self.keep_polling(feed)
         feed.watchers += 1
         try:
             yield feed
@@ -143,26 +93,55 @@ class EventHub:
                 if feed.poller is not None:
                     feed.poller.cancel()
 
+    def keep_polling(self, feed: JobFeed) -> None:
+        """Start the feed's poller unless it runs or the job has finished.
+
+        The poller retries every failed read, so it only ends early when something stopped
+        it from outside; a watcher calls this on joining and on each heartbeat so that no
+        one waits on a feed that nobody refreshes.
+        """
+        poller = feed.poller
+        if feed.finished or (poller is not None and not poller.done()):
+            return
+        if poller is not None and not poller.cancelled() and poller.exception() is not None:
+            logger.error(
+                "job progress poller ended early; restarting it",
+                exc_info=poller.exception(),
+                extra={"job_id": feed.job_id},
+            )
+        feed.poller = asyncio.create_task(self._poll(feed))
+
+    def retry_delay(self, failures: int) -> float:
+        """Seconds to wait after ``failures`` failed reads in a row: doubling, capped."""
+        return float(min(MAX_RETRY_SECONDS, self.poll_interval * 2.0**failures))
+
     async def _poll(self, feed: JobFeed) -> None:
+        failures = 0
         while True:
             previous = feed.snapshot
-            snapshot: JobSnapshot | None
             try:
                 snapshot = await run_in_threadpool(
-                    read_snapshot, self.database, feed.job_id, previous
+                    read_job_snapshot, self.database, feed.job_id, previous
                 )
-                self.store_reads += 1
-            except (SQLAlchemyError, NotFound):
-                logger.warning("could not read job progress", exc_info=True)
-                snapshot = previous
-            if snapshot is not None and snapshot is not previous:
+            except Exception:
+                # Whatever went wrong (the database, a blob that would not decode), the
+                # watchers must not wait for ever: log it, wait a little longer, read again.
+                failures += 1
+                logger.exception(
+                    "could not read job progress; retrying",
+                    extra={"job_id": feed.job_id, "failures": failures},
+                )
+                await asyncio.sleep(self.retry_delay(failures))
+                continue
+            failures = 0
+            if snapshot is not previous:
                 feed.publish(snapshot)
-            if snapshot is not None and snapshot.status.finished:
+            if snapshot.status.finished:
                 return
             await asyncio.sleep(self.poll_interval)
 
 
-def format_event(event: str, event_id: int, data: dict[str, Any]) -> str:
+def format_event(event: str, event_id: str, data: dict[str, Any]) -> str:
     """One SSE event in the wire format (JSON data on one line)."""
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
     return f"event: {event}\nid: {event_id}\ndata: {payload}\n\n"
@@ -201,20 +180,20 @@ def progress_events(snapshot: JobSnapshot, sent: int) -> Iterator[str]:
             "losses": _finite_list(snapshot.losses[sent:end]),
             "validation_losses": None if validation is None else _finite_list(validation[sent:end]),
         }
-        yield format_event("progress", end, data)
+        yield format_event("progress", str(end), data)
         sent = end
         if sent >= available:
             return
 
 
 def final_event(snapshot: JobSnapshot, sent: int) -> str:
-    """The event that ends the stream: the job's outcome."""
+    """The event that ends the stream: the job's outcome, its id marked as the last one."""
     data: dict[str, Any] = {"status": str(snapshot.status), "epoch": snapshot.epoch}
     if snapshot.status == JobStatus.SUCCEEDED:
         data |= {"model_id": snapshot.model_id, "loss": _finite(snapshot.loss)}
     elif snapshot.status == JobStatus.FAILED:
         data["error"] = snapshot.error or "the job failed"
-    return format_event(str(snapshot.status), sent, data)
+    return format_event(str(snapshot.status), f"{sent}{FINAL_ID_SUFFIX}", data)
 
 
 async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterator[str]:
@@ -245,6 +224,7 @@ async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterat
             try:
                 await asyncio.wait_for(change.wait(), HEARTBEAT_SECONDS)
             except TimeoutError:
+                hub.keep_polling(feed)
                 yield ": heartbeat\n\n"
 
 
@@ -252,16 +232,25 @@ def event_hub(app: FastAPI, database: Database) -> EventHub:
     """The app's hub over ``database``, created on first use (it lives as long as the store)."""
     hub: EventHub | None = getattr(app.state, "event_hub", None)
     if hub is None or hub.database is not database:
-        hub = EventHub(database)
+        hub = EventHub(database, POLL_INTERVAL_SECONDS)
         app.state.event_hub = hub
     return hub
 
 
-def parse_last_event_id(value: str | None) -> int:
-    """The loss values a reconnecting client already has; 0 for a missing or foreign id."""
-    if value is None or not value.strip().isdigit():
-        return 0
-    return int(value.strip())
+@dataclass(frozen=True)
+class ResumePoint:
+    """What a reconnecting client holds: ``sent`` loss values, and the final event if ``ended``."""
+
+    sent: int = 0
+    ended: bool = False
+
+
+def parse_last_event_id(value: str | None) -> ResumePoint:
+    """Where a client resumes, from its ``Last-Event-ID``; the start for a missing or foreign id."""
+    match = None if value is None else _EVENT_ID.fullmatch(value.strip())
+    if match is None:
+        return ResumePoint()
+    return ResumePoint(sent=int(match[1]), ended=match[2] is not None)
 
 
 EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -270,10 +259,18 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
             "Server-Sent Events: `progress` (status, epoch, epochs, loss, validation_loss, "
             "fraction, and the loss values since the previous event: `offset`, `losses`, "
             "`validation_losses`), then one of `succeeded` (model_id), `failed` (error) or "
-            "`cancelled`, after which the stream ends. Each `id` counts the loss values sent; "
-            "send it back as `Last-Event-ID` to resume."
+            "`cancelled`, after which the stream ends. Each `id` counts the loss values sent "
+            f"(the final event's with the suffix `{FINAL_ID_SUFFIX}`); send it back as "
+            "`Last-Event-ID` to resume."
         ),
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+    204: {
+        "description": (
+            f"The client already has the final event (its `Last-Event-ID` ends in "
+            f"`{FINAL_ID_SUFFIX}`): there is nothing more to send, and an EventSource stops "
+            "reconnecting."
+        )
     },
     **problem_responses(401, 404),
 }
@@ -291,10 +288,13 @@ async def job_events(
     repository: RepositoryDep,
     _: ReadAccess,
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
-) -> StreamingResponse:
-    await run_in_threadpool(repository.get_job, job_id)
-    hub = event_hub(request.app, repository.database)
-    stream = job_event_stream(hub, job_id, parse_last_event_id(last_event_id))
+) -> Response:
+    database = repository.database
+    status = await run_in_threadpool(job_status, database, job_id)
+    resume = parse_last_event_id(last_event_id)
+    if resume.ended and status.finished:
+        return Response(status_code=204)
+    stream = job_event_stream(event_hub(request.app, database), job_id, resume.sent)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

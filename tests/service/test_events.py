@@ -1,16 +1,14 @@
 """The job event stream: progress in order, the final event, resuming, sharing and leaving."""
 
-import json
+import logging
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import anyio
 import httpx
-import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -18,101 +16,20 @@ from fastapi import FastAPI
 from service.app import create_app
 from service.routes import events
 from service.settings import Settings
-from service.store.codec import encode_loss_history
 from service.store.database import Database
-from service.store.records import ClaimedJob, NewModel
 from service.store.repository import Repository
+from service.store.snapshots import JobSnapshot, read_job_snapshot
 from service.store.tables import JobStatus
 from tests.service.conftest import assert_problem, make_settings, serve
-
-EPOCHS = 300
-WAIT_SECONDS = 20.0
-
-
-@dataclass(frozen=True)
-class Event:
-    """One parsed Server-Sent Event."""
-
-    name: str
-    id: int
-    data: dict[str, Any]
-
-
-def parse_events(lines: Iterator[str]) -> Iterator[Event]:
-    """Events from SSE text lines (comments and the retry field skipped)."""
-    fields: dict[str, str] = {}
-    for line in lines:
-        if line == "":
-            if "data" in fields:
-                yield Event(fields["event"], int(fields["id"]), json.loads(fields["data"]))
-            fields = {}
-        elif not line.startswith(":"):
-            key, _, value = line.partition(":")
-            fields[key] = value.removeprefix(" ")
-
-
-def losses_of(received: list[Event]) -> list[float]:
-    """The loss values carried by the progress events, checked to be contiguous."""
-    losses: list[float] = []
-    for event in received:
-        if event.name == "progress":
-            assert event.data["offset"] == len(losses)
-            losses.extend(event.data["losses"])
-            assert event.id == len(losses)
-    return losses
-
-
-def loss_values(count: int, seed: int = 0) -> np.ndarray:
-    """A made-up loss history of ``count`` epochs, shape (count,), with full float precision."""
-    return np.random.default_rng(seed).random(count) + 0.01
-
-
-class PlayedWorker:
-    """Plays a worker: claims a job and writes its progress and outcome to the store."""
-
-    def __init__(self, repository: Repository, epochs: int = EPOCHS) -> None:
-        self.repository = repository
-        self.epochs = epochs
-        self.job_id = repository.create_job({"epochs": epochs}).id
-        self.history = loss_values(epochs)
-        self.claimed: ClaimedJob | None = None
-
-    def claim(self) -> None:
-        self.claimed = self.repository.claim_next_job("played-worker")
-        assert self.claimed is not None
-        assert self.claimed.id == self.job_id
-
-    def report(self, epoch: int) -> None:
-        assert self.claimed is not None
-        history = self.history[:epoch]
-        self.repository.record_progress(
-            self.job_id,
-            self.claimed.lease,
-            epoch=epoch,
-            epochs=self.epochs,
-            loss=float(history[-1]),
-            validation_loss=None,
-            loss_history=encode_loss_history(history),
-        )
-
-    def succeed(self) -> str:
-        assert self.claimed is not None
-        model = NewModel(
-            name=None,
-            config={"epochs": self.epochs},
-            metrics={},
-            parameters=b"",
-            loss_history=encode_loss_history(self.history),
-            datasets=b"",
-        )
-        record = self.repository.complete_job(
-            self.job_id, self.claimed.lease, model, self.epochs, float(self.history[-1])
-        )
-        return record.id
-
-    def finish(self, status: JobStatus, error: str | None = None) -> None:
-        assert self.claimed is not None
-        assert self.repository.finish_job(self.job_id, self.claimed.lease, status, error)
+from tests.service.event_helpers import (
+    EPOCHS,
+    WAIT_SECONDS,
+    Event,
+    PlayedWorker,
+    losses_of,
+    parse_events,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -151,21 +68,14 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
         sock.close()
 
 
-def wait_for(condition: Callable[[], bool]) -> None:
-    """Wait until ``condition()`` holds; fail after a generous deadline."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not come true in time"
-        time.sleep(0.01)
-
-
 async def read_finished(
     settings: Settings, job_id: str, last_event_id: str | None = None
 ) -> list[Event]:
-    """The whole event stream of a finished job (it ends by itself)."""
+    """The whole event stream of a finished job (it ends by itself, well within the deadline)."""
     headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
     async with serve(settings) as client:
-        response = await client.get(f"/jobs/{job_id}/events", headers=headers)
+        with anyio.fail_after(WAIT_SECONDS):
+            response = await client.get(f"/jobs/{job_id}/events", headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     return list(parse_events(iter(response.text.splitlines())))
@@ -190,7 +100,7 @@ async def test_finished_job_sends_its_history_then_the_outcome_at_once(
     received = await read_finished(settings, worker.job_id)
     assert received[-1].name == "succeeded"
     assert received[-1].data["model_id"] == model_id
-    assert received[-1].id == EPOCHS
+    assert received[-1].id == f"{EPOCHS}-end"
     assert losses_of(received) == worker.history.tolist()
 
 
@@ -203,8 +113,8 @@ async def test_long_history_comes_in_several_events_with_increasing_ids(
     worker.claim()
     worker.succeed()
     received = await read_finished(settings, worker.job_id)
-    ids = [event.id for event in received]
-    assert ids == sorted(ids)
+    counts = [event.count for event in received]
+    assert counts == sorted(counts)
     assert len([event for event in received if event.name == "progress"]) == -(-EPOCHS // 70)
     assert losses_of(received) == worker.history.tolist()
 
@@ -224,6 +134,78 @@ async def test_last_event_id_resumes_a_finished_job_without_repeats(
     assert resumed == worker.history[120:].tolist()
     caught_up = await read_finished(settings, worker.job_id, last_event_id=str(EPOCHS))
     assert [event.name for event in caught_up] == ["succeeded"]
+
+
+@pytest.mark.anyio
+async def test_a_client_that_has_the_final_event_gets_no_content(
+    settings: Settings, repository: Repository
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.succeed()
+    received = await read_finished(settings, worker.job_id)
+    assert [event.id.endswith("-end") for event in received] == [False] * (len(received) - 1) + [
+        True
+    ]
+    async with serve(settings) as client:
+        response = await client.get(
+            f"/jobs/{worker.job_id}/events", headers={"Last-Event-ID": received[-1].id}
+        )
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    ("last_event_id", "sent", "ended"),
+    [
+        (None, 0, False),
+        ("150", 150, False),
+        (" 150 ", 150, False),
+        ("150-end", 150, True),
+        ("0-end", 0, True),
+        ("-end", 0, False),
+        ("150-end-end", 0, False),
+        ("-3", 0, False),
+        ("an id from elsewhere", 0, False),
+    ],
+)
+def test_last_event_id_says_what_the_client_holds(
+    last_event_id: str | None, sent: int, ended: bool
+) -> None:
+    assert events.parse_last_event_id(last_event_id) == events.ResumePoint(sent, ended)
+
+
+@pytest.mark.anyio
+async def test_a_failing_read_is_logged_and_retried_until_the_final_event(
+    settings: Settings,
+    repository: Repository,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(events, "POLL_INTERVAL_SECONDS", 0.01)
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.report(100)
+    worker.succeed()
+    faults: list[Exception] = [KeyError("loss"), ValueError("not an npz archive")]
+
+    def flaky_read(database: Database, job_id: str, previous: JobSnapshot | None) -> JobSnapshot:
+        if faults:
+            raise faults.pop(0)
+        return read_job_snapshot(database, job_id, previous)
+
+    monkeypatch.setattr(events, "read_job_snapshot", flaky_read)
+    with caplog.at_level(logging.ERROR, logger="planenet.events"):
+        received = await read_finished(settings, worker.job_id)
+    assert faults == []
+    assert received[-1].name == "succeeded"
+    assert losses_of(received) == worker.history.tolist()
+    logged = [
+        record.exc_info[0]
+        for record in caplog.records
+        if record.getMessage() == "could not read job progress; retrying" and record.exc_info
+    ]
+    assert logged == [KeyError, ValueError]
 
 
 @pytest.mark.anyio
@@ -271,6 +253,31 @@ def test_running_job_streams_progress_in_order_until_the_final_event(
     assert losses_of(received) == worker.history.tolist()
 
 
+def test_a_final_id_for_a_job_still_running_resumes_from_its_count(
+    live_server: LiveServer, repository: Repository
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.report(120)
+    url = f"{live_server.url}/jobs/{worker.job_id}/events"
+    received: list[Event] = []
+    with (
+        httpx.Client(timeout=WAIT_SECONDS) as http,
+        http.stream("GET", url, headers={"Last-Event-ID": "100-end"}) as response,
+    ):
+        assert response.status_code == 200
+        for event in parse_events(response.iter_lines()):
+            received.append(event)
+            if event.name == "progress" and event.data["epoch"] == 120:
+                worker.succeed()
+    assert received[0].data["offset"] == 100
+    resumed = [
+        loss for event in received if event.name == "progress" for loss in event.data["losses"]
+    ]
+    assert resumed == worker.history[100:].tolist()
+    assert received[-1].id == f"{EPOCHS}-end"
+
+
 def test_two_partial_connections_give_the_whole_history(
     live_server: LiveServer, repository: Repository
 ) -> None:
@@ -283,9 +290,9 @@ def test_two_partial_connections_give_the_whole_history(
         with http.stream("GET", url) as response:
             for event in parse_events(response.iter_lines()):
                 first.append(event)
-                if event.id == 80:
+                if event.id == "80":
                     worker.report(200)
-                if event.id == 200:
+                if event.id == "200":
                     break
         worker.report(260)
         worker.succeed()
@@ -294,7 +301,7 @@ def test_two_partial_connections_give_the_whole_history(
     segments = losses_of(first) + [
         loss for event in second if event.name == "progress" for loss in event.data["losses"]
     ]
-    assert second[0].data["offset"] == first[-1].id
+    assert second[0].data["offset"] == first[-1].count
     assert segments == worker.history.tolist()
     assert second[-1].name == "succeeded"
 
@@ -336,7 +343,7 @@ def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
         responses = [stream.__enter__() for stream in streams]
         # Keep the readers: dropping one closes its connection.
         readers = [parse_events(response.iter_lines()) for response in responses]
-        assert [next(reader).id for reader in readers] == [10, 10, 10]
+        assert [next(reader).id for reader in readers] == ["10", "10", "10"]
         hub: events.EventHub = live_server.app.state.event_hub
         assert list(hub.feeds) == [worker.job_id]
         feed = hub.feeds[worker.job_id]

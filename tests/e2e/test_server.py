@@ -29,7 +29,8 @@ def stored_model(data_dir: Path, model_id: str) -> tuple[ModelRecord, Parameters
     """A model as the store holds it (read directly from the server's database)."""
     database = Database(f"sqlite:///{data_dir / 'planenet.db'}")
     try:
-        return Repository(database).get_model_parameters(model_id)
+        record, artifacts = Repository(database).get_model_artifacts(model_id)
+        return record, artifacts.parameters
     finally:
         database.dispose()
 

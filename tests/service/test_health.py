@@ -9,6 +9,7 @@ import pytest
 from service.request_log import JsonFormatter
 from service.runner import Runner, RunnerHealth
 from service.settings import Settings
+from service.store.database import Database
 from service.store.repository import Repository
 from tests.service.conftest import assert_problem, make_settings, serve
 
@@ -30,6 +31,25 @@ def dead_runner(_settings: Settings, _repository: Repository) -> Runner:
     return DeadRunner()
 
 
+class NoWorkersRunner(DeadRunner):
+    """A runner that runs no workers here, and so is healthy."""
+
+    def __init__(self, unreachable: Database) -> None:
+        self.unreachable = unreachable
+
+    def stop(self) -> None:
+        self.unreachable.dispose()
+
+    def health(self) -> RunnerHealth:
+        return RunnerHealth(expected=0, alive=0)
+
+
+def unreachable_store(settings: Settings, repository: Repository) -> Runner:
+    """Point the app's repository at a database that cannot be opened (a directory)."""
+    repository.database = Database(f"sqlite:///{settings.data_dir}")
+    return NoWorkersRunner(repository.database)
+
+
 async def test_healthz_and_readyz_answer_when_all_is_well(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path, workers=1)) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
@@ -42,6 +62,16 @@ async def test_readyz_is_a_503_problem_when_workers_are_down(tmp_path: Path) -> 
     async with serve(make_settings(tmp_path), dead_runner) as client:
         body = assert_problem(await client.get("/readyz"), 503, "not-ready")
         assert "0 of 1 training workers" in body["detail"]
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_readyz_is_a_503_problem_when_the_database_cannot_be_reached(
+    tmp_path: Path,
+) -> None:
+    async with serve(make_settings(tmp_path), unreachable_store) as client:
+        body = assert_problem(await client.get("/readyz"), 503, "not-ready")
+        assert body["detail"] == "the database cannot be reached"
+        assert "sqlite" not in body["detail"].lower()
         assert (await client.get("/healthz")).status_code == 200
 
 
@@ -108,4 +138,14 @@ async def test_openapi_documents_every_route_with_examples(tmp_path: Path) -> No
     assert {"/jobs", "/jobs/{job_id}", "/jobs/{job_id}/cancel", "/healthz", "/readyz"} <= set(
         schema["paths"]
     )
-    assert schema["components"]["schemas"]["TrainingRequest"]["examples"]
+    bodies = [
+        operation["requestBody"]["content"]["application/json"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        if "requestBody" in operation
+    ]
+    assert len(bodies) >= 3
+    for body in bodies:
+        assert body.get("example") or body["schema"].get("examples"), body
+    training = schema["paths"]["/jobs"]["post"]["requestBody"]["content"]["application/json"]
+    assert training["schema"]["title"] == "TrainingRequest"

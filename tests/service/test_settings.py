@@ -26,6 +26,7 @@ def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> No
     assert not settings.protect_reads
     assert settings.cors_origins == []
     assert (settings.max_epochs, settings.max_training_points) == (100_000, 100_000)
+    assert settings.job_heartbeat_timeout == 60.0
 
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,7 +35,9 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PLANENET_CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("PLANENET_MAX_EPOCHS", "50")
     monkeypatch.setenv("PLANENET_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("PLANENET_JOB_HEARTBEAT_TIMEOUT", "12.5")
     settings = Settings()
+    assert settings.job_heartbeat_timeout == 12.5
     assert settings.port == 9100
     assert settings.api_key_value == "sesame"
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
@@ -79,7 +82,8 @@ def test_python_dash_m_service_is_the_same_command() -> None:
 
 
 def test_invalid_settings_stop_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--port", "0", "--workers", "-1"]) == 2
+    assert main(["serve", "--port", "0", "--workers", "-1", "--job-heartbeat-timeout", "0"]) == 2
     error = capsys.readouterr().err
     assert "port" in error
     assert "workers" in error
+    assert "job_heartbeat_timeout" in error

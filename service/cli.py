@@ -21,7 +21,10 @@ FLAG_HELP = {
     "port": "port to listen on (default 8000)",
     "data_dir": "directory of the SQLite database (default ./data)",
     "database_url": "SQLAlchemy database URL (default: SQLite in the data directory)",
-    "workers": "training worker processes (default: one per CPU; 0: none here)",
+    "workers": (
+        "training worker processes (default: one per CPU; 0: none here, "
+        "`planenet worker` processes train the jobs instead)"
+    ),
     "api_key": "key that state-changing requests must carry (prefer the environment variable)",
     "protect_reads": "require the API key for reads too",
     "cors_origins": "comma-separated origins allowed by CORS",

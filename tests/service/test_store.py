@@ -1,13 +1,11 @@
 """The store: jobs' life cycle, claims and leases, recovery, and models kept bit-identically."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import update
 
 from core.dataset import make_dataset
 from core.parameters import Parameters, make_parameters
@@ -18,7 +16,6 @@ from service.store.codec import encode_datasets, encode_loss_history
 from service.store.database import Database
 from service.store.records import NewModel
 from service.store.repository import Repository
-from service.store.tables import JobRow, utc_now
 
 CONFIG: dict[str, Any] = {"epochs": 100, "hidden_layers": [4]}
 
@@ -191,16 +188,6 @@ def test_model_arrays_come_back_bit_identical(repository: Repository) -> None:
     assert artifacts.loss_history.validation_loss is not None
 
 
-def age_heartbeat(database: Database, job_id: str, seconds: float) -> None:
-    """Make a job's last heartbeat ``seconds`` old, as if its worker had fallen silent."""
-    with database.writing() as session:
-        session.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id)
-            .values(progress_at=utc_now() - timedelta(seconds=seconds))
-        )
-
-
 def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
     job = repository.create_job(CONFIG)
     claimed = repository.claim_next_job("tester:1")
@@ -217,59 +204,6 @@ def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
     stored = repository.get_job(job.id)
     assert (stored.status, stored.error, stored.epoch) == (JobStatus.FAILED, "interrupted: test", 0)
     assert repository.list_models().total == 0
-
-
-def test_a_heartbeat_refreshes_the_job_without_changing_its_progress(
-    repository: Repository, database: Database
-) -> None:
-    job = repository.create_job(CONFIG)
-    claimed = repository.claim_next_job("tester:1")
-    assert claimed is not None
-    repository.record_progress(
-        job.id, claimed.lease, epoch=3, epochs=100, loss=0.5, validation_loss=None
-    )
-    age_heartbeat(database, job.id, 120)
-    aged = repository.get_job(job.id)
-    assert repository.heartbeat(job.id, claimed.lease)
-    beaten = repository.get_job(job.id)
-    assert aged.progress_at is not None
-    assert beaten.progress_at is not None
-    assert beaten.progress_at > aged.progress_at
-    assert (beaten.status, beaten.epoch, beaten.loss) == (JobStatus.RUNNING, 3, 0.5)
-
-
-def test_silent_jobs_fail_and_beating_ones_run_on(
-    repository: Repository, database: Database
-) -> None:
-    silent, beating, queued = (repository.create_job(CONFIG) for _ in range(3))
-    for worker in ("elsewhere:1", "elsewhere:2"):
-        assert repository.claim_next_job(worker) is not None
-    assert repository.running_workers() == ["elsewhere:1", "elsewhere:2"]
-    age_heartbeat(database, silent.id, 120)
-    age_heartbeat(database, beating.id, 30)
-    failed = repository.fail_silent_jobs(utc_now() - timedelta(seconds=60), "silent")
-    assert failed == [silent.id]
-    assert (repository.get_job(silent.id).status, repository.get_job(silent.id).error) == (
-        JobStatus.FAILED,
-        "silent",
-    )
-    assert repository.get_job(beating.id).status is JobStatus.RUNNING
-    assert repository.get_job(queued.id).status is JobStatus.QUEUED
-    assert repository.running_workers() == ["elsewhere:2"]
-
-
-def test_failing_a_dead_workers_jobs_leaves_the_others(repository: Repository) -> None:
-    first, second = repository.create_job(CONFIG), repository.create_job(CONFIG)
-    finished = repository.create_job(CONFIG)
-    repository.claim_next_job("host:1")
-    repository.claim_next_job("host:2")
-    claimed = repository.claim_next_job("host:2")
-    assert claimed is not None
-    assert repository.finish_job(finished.id, claimed.lease, JobStatus.CANCELLED)
-    assert repository.fail_jobs_of_worker("host:2", "died") == [second.id]
-    assert repository.get_job(first.id).status is JobStatus.RUNNING
-    assert repository.get_job(second.id).error == "died"
-    assert repository.get_job(finished.id).status is JobStatus.CANCELLED
 
 
 def test_models_list_newest_first_delete_and_newest(repository: Repository) -> None:

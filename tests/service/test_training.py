@@ -2,32 +2,23 @@
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
 import pytest
-from sqlalchemy import update
 
 from core.generators import generate
 from service.app import INTERRUPTED_REASON, create_app
 from service.domain import JobStatus
-from service.runner.heartbeat import Heartbeat
 from service.runner.job import run_job
 from service.runner.local import LocalRunner
-from service.runner.recovery import gone_worker_reason, silent_worker_reason, worker_name
 from service.runner.worker import WORKER_NICENESS
 from service.schemas.jobs import TrainingRequest
 from service.settings import Settings
 from service.store.database import Database
-from service.store.records import ClaimedJob
 from service.store.repository import Repository
-from service.store.tables import JobRow, utc_now
 from tests.service.conftest import (
     LONG_JOB,
     QUICK_JOB,
@@ -145,91 +136,6 @@ async def test_divergence_fails_the_job_with_a_clear_reason(tmp_path: Path) -> N
     assert job["model_id"] is None
 
 
-def dead_local_worker() -> str:
-    """The ``host:pid`` name of a process of this host that has exited."""
-    process = subprocess.Popen([sys.executable, "-c", ""])
-    process.wait()
-    return worker_name(process.pid)
-
-
-def age_heartbeat(database: Database, job_id: str, seconds: float) -> None:
-    """Make a job's last heartbeat ``seconds`` old, as if its worker had fallen silent."""
-    with database.writing() as session:
-        session.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id)
-            .values(progress_at=utc_now() - timedelta(seconds=seconds))
-        )
-
-
-def claim_as(repository: Repository, worker: str) -> ClaimedJob:
-    """Queue a job and claim it for ``worker``."""
-    job = repository.create_job(QUICK_CONFIG, name=worker)
-    claimed = repository.claim_next_job(worker)
-    assert claimed is not None
-    assert claimed.id == job.id
-    return claimed
-
-
-async def test_start_up_fails_only_abandoned_jobs_and_runs_those_left_queued(
-    tmp_path: Path,
-) -> None:
-    settings = make_settings(tmp_path, workers=1, job_heartbeat_timeout=60)
-    database, repository = open_repository(settings)
-    try:
-        database.create_schema()
-        orphan = claim_as(repository, dead_local_worker()).id
-        foreign = claim_as(repository, "elsewhere:1").id
-        silent = claim_as(repository, "elsewhere:2").id
-        age_heartbeat(database, silent, 120)
-        queued = repository.create_job(QUICK_CONFIG)
-    finally:
-        database.dispose()
-    async with serve(settings) as client:
-        recovered = (await client.get(f"/jobs/{orphan}")).json()
-        assert (recovered["status"], recovered["error"]) == ("failed", INTERRUPTED_REASON)
-        # Another host's worker that still beats keeps its job.
-        assert (await client.get(f"/jobs/{foreign}")).json()["status"] == "running"
-        stale = (await client.get(f"/jobs/{silent}")).json()
-        assert stale["status"] == "failed"
-        assert stale["error"] == silent_worker_reason(60)
-        assert "no heartbeat from its worker for 60 s" in stale["error"]
-        assert (await wait_for_job(client, queued.id))["status"] == "succeeded"
-
-
-async def test_abandoned_jobs_are_failed_while_the_server_runs(tmp_path: Path) -> None:
-    database, repository = open_repository(make_settings(tmp_path))
-    database.create_schema()
-    runner = LocalRunner(
-        database_url=database.url,
-        repository=repository,
-        workers=0,
-        log_level="warning",
-        interrupted_reason=INTERRUPTED_REASON,
-        heartbeat_timeout=60,
-        recovery_seconds=0.1,
-    )
-    runner.start()
-    try:
-        gone_worker = dead_local_worker()
-        orphan = claim_as(repository, gone_worker).id
-        silent = claim_as(repository, "elsewhere:2").id
-        age_heartbeat(database, silent, 120)
-        beating = claim_as(repository, "elsewhere:3").id
-        with anyio.fail_after(30):
-            while {repository.get_job(orphan).status, repository.get_job(silent).status} != {
-                JobStatus.FAILED
-            }:
-                await anyio.sleep(0.05)
-    finally:
-        runner.stop()
-        database.dispose()
-    assert repository.get_job(orphan).error == gone_worker_reason(gone_worker)
-    assert gone_worker in (repository.get_job(orphan).error or "")
-    assert repository.get_job(silent).error == silent_worker_reason(60)
-    assert repository.get_job(beating).status is JobStatus.RUNNING
-
-
 def test_without_workers_submitted_jobs_leave_no_wake_tokens_behind(
     repository: Repository,
 ) -> None:
@@ -249,32 +155,6 @@ def test_without_workers_submitted_jobs_leave_no_wake_tokens_behind(
         busy.submit(f"job-{number}")
     assert idle.pending_wakes() == 0
     assert busy.pending_wakes() == 2
-
-
-def test_a_heartbeat_beats_until_the_job_ends_or_its_lease_is_lost(
-    repository: Repository, database: Database
-) -> None:
-    job = claim_as(repository, "tester:1")
-    age_heartbeat(database, job.id, 120)
-    aged = repository.get_job(job.id).progress_at
-    with Heartbeat(repository, job.id, job.lease, 0.01, lambda: False) as heartbeat:
-        while heartbeat.beats < 2:
-            time.sleep(0.01)
-    assert heartbeat.ended.is_set()
-    beaten = repository.get_job(job.id)
-    assert aged is not None
-    assert beaten.progress_at is not None
-    assert beaten.progress_at > aged
-    assert (beaten.status, beaten.epoch) == (JobStatus.RUNNING, 0)
-
-    assert repository.fail_jobs_of_worker("tester:1", "taken away") == [job.id]
-    with Heartbeat(repository, job.id, job.lease, 0.01, lambda: False) as lost:
-        assert lost.ended.wait(30)
-    assert lost.beats == 0
-    other = claim_as(repository, "tester:2")
-    with Heartbeat(repository, other.id, other.lease, 0.01, lambda: True) as orphaned:
-        assert orphaned.ended.wait(30)
-    assert orphaned.beats == 0
 
 
 async def test_a_crashed_worker_is_replaced_and_its_job_failed(tmp_path: Path) -> None:

@@ -1,0 +1,199 @@
+"""Recovery of abandoned jobs: heartbeats, silent and gone workers, at start-up and later."""
+
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+from sqlalchemy import update
+
+from service.app import INTERRUPTED_REASON
+from service.domain import JobStatus
+from service.runner.heartbeat import Heartbeat
+from service.runner.local import LocalRunner
+from service.runner.recovery import gone_worker_reason, silent_worker_reason, worker_name
+from service.schemas.jobs import TrainingRequest
+from service.settings import Settings
+from service.store.database import Database
+from service.store.records import ClaimedJob
+from service.store.repository import Repository
+from service.store.tables import JobRow, utc_now
+from tests.service.conftest import QUICK_JOB, make_settings, serve, wait_for_job
+
+pytestmark = pytest.mark.anyio
+
+# The stored configuration of QUICK_JOB, as the API writes it.
+QUICK_CONFIG = TrainingRequest.model_validate(QUICK_JOB).stored_config()
+
+
+def open_repository(settings: Settings) -> tuple[Database, Repository]:
+    database = Database(settings.resolved_database_url)
+    database.create_schema()
+    return database, Repository(database)
+
+
+def dead_local_worker() -> str:
+    """The ``host:pid`` name of a process of this host that has exited."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return worker_name(process.pid)
+
+
+def age_heartbeat(database: Database, job_id: str, seconds: float) -> None:
+    """Make a job's last heartbeat ``seconds`` old, as if its worker had fallen silent."""
+    with database.writing() as session:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(progress_at=utc_now() - timedelta(seconds=seconds))
+        )
+
+
+def claim_as(repository: Repository, worker: str) -> ClaimedJob:
+    """Queue a job and claim it for ``worker``."""
+    job = repository.create_job(QUICK_CONFIG, name=worker)
+    claimed = repository.claim_next_job(worker)
+    assert claimed is not None
+    assert claimed.id == job.id
+    return claimed
+
+
+async def test_start_up_fails_only_abandoned_jobs_and_runs_those_left_queued(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, workers=1, job_heartbeat_timeout=60)
+    database, repository = open_repository(settings)
+    try:
+        orphan = claim_as(repository, dead_local_worker()).id
+        foreign = claim_as(repository, "elsewhere:1").id
+        silent = claim_as(repository, "elsewhere:2").id
+        age_heartbeat(database, silent, 120)
+        queued = repository.create_job(QUICK_CONFIG)
+    finally:
+        database.dispose()
+    async with serve(settings) as client:
+        recovered = (await client.get(f"/jobs/{orphan}")).json()
+        assert (recovered["status"], recovered["error"]) == ("failed", INTERRUPTED_REASON)
+        # Another host's worker that still beats keeps its job.
+        assert (await client.get(f"/jobs/{foreign}")).json()["status"] == "running"
+        stale = (await client.get(f"/jobs/{silent}")).json()
+        assert stale["status"] == "failed"
+        assert stale["error"] == silent_worker_reason(60)
+        assert "no heartbeat from its worker for 60 s" in stale["error"]
+        assert (await wait_for_job(client, queued.id))["status"] == "succeeded"
+
+
+async def test_abandoned_jobs_are_failed_while_the_server_runs(tmp_path: Path) -> None:
+    database, repository = open_repository(make_settings(tmp_path))
+    runner = LocalRunner(
+        database_url=database.url,
+        repository=repository,
+        workers=0,
+        log_level="warning",
+        interrupted_reason=INTERRUPTED_REASON,
+        heartbeat_timeout=60,
+        recovery_seconds=0.1,
+    )
+    runner.start()
+    try:
+        gone_worker = dead_local_worker()
+        orphan = claim_as(repository, gone_worker).id
+        silent = claim_as(repository, "elsewhere:2").id
+        age_heartbeat(database, silent, 120)
+        beating = claim_as(repository, "elsewhere:3").id
+        with anyio.fail_after(30):
+            while {repository.get_job(orphan).status, repository.get_job(silent).status} != {
+                JobStatus.FAILED
+            }:
+                await anyio.sleep(0.05)
+        assert repository.get_job(orphan).error == gone_worker_reason(gone_worker)
+        assert gone_worker in (repository.get_job(orphan).error or "")
+        assert repository.get_job(silent).error == silent_worker_reason(60)
+        assert repository.get_job(beating).status is JobStatus.RUNNING
+    finally:
+        runner.stop()
+        database.dispose()
+
+
+def test_a_heartbeat_refreshes_the_job_without_changing_its_progress(
+    repository: Repository, database: Database
+) -> None:
+    job = repository.create_job(QUICK_CONFIG)
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    repository.record_progress(
+        job.id, claimed.lease, epoch=3, epochs=100, loss=0.5, validation_loss=None
+    )
+    age_heartbeat(database, job.id, 120)
+    aged = repository.get_job(job.id)
+    assert repository.heartbeat(job.id, claimed.lease)
+    beaten = repository.get_job(job.id)
+    assert aged.progress_at is not None
+    assert beaten.progress_at is not None
+    assert beaten.progress_at > aged.progress_at
+    assert (beaten.status, beaten.epoch, beaten.loss) == (JobStatus.RUNNING, 3, 0.5)
+
+
+def test_silent_jobs_fail_and_beating_ones_run_on(
+    repository: Repository, database: Database
+) -> None:
+    silent, beating, queued = (repository.create_job(QUICK_CONFIG) for _ in range(3))
+    for worker in ("elsewhere:1", "elsewhere:2"):
+        assert repository.claim_next_job(worker) is not None
+    assert repository.running_workers() == ["elsewhere:1", "elsewhere:2"]
+    age_heartbeat(database, silent.id, 120)
+    age_heartbeat(database, beating.id, 30)
+    failed = repository.fail_silent_jobs(utc_now() - timedelta(seconds=60), "silent")
+    assert failed == [silent.id]
+    assert (repository.get_job(silent.id).status, repository.get_job(silent.id).error) == (
+        JobStatus.FAILED,
+        "silent",
+    )
+    assert repository.get_job(beating.id).status is JobStatus.RUNNING
+    assert repository.get_job(queued.id).status is JobStatus.QUEUED
+    assert repository.running_workers() == ["elsewhere:2"]
+
+
+def test_failing_a_dead_workers_jobs_leaves_the_others(repository: Repository) -> None:
+    first, second = repository.create_job(QUICK_CONFIG), repository.create_job(QUICK_CONFIG)
+    finished = repository.create_job(QUICK_CONFIG)
+    repository.claim_next_job("host:1")
+    repository.claim_next_job("host:2")
+    claimed = repository.claim_next_job("host:2")
+    assert claimed is not None
+    assert repository.finish_job(finished.id, claimed.lease, JobStatus.CANCELLED)
+    assert repository.fail_jobs_of_worker("host:2", "died") == [second.id]
+    assert repository.get_job(first.id).status is JobStatus.RUNNING
+    assert repository.get_job(second.id).error == "died"
+    assert repository.get_job(finished.id).status is JobStatus.CANCELLED
+
+
+def test_a_heartbeat_beats_until_the_job_ends_or_its_lease_is_lost(
+    repository: Repository, database: Database
+) -> None:
+    job = claim_as(repository, "tester:1")
+    age_heartbeat(database, job.id, 120)
+    aged = repository.get_job(job.id).progress_at
+    deadline = time.monotonic() + 30
+    with Heartbeat(repository, job.id, job.lease, 0.01, lambda: False) as heartbeat:
+        while heartbeat.beats < 2:
+            assert time.monotonic() < deadline, "no heartbeat was written"
+            time.sleep(0.01)
+    assert heartbeat.ended.is_set()
+    beaten = repository.get_job(job.id)
+    assert aged is not None
+    assert beaten.progress_at is not None
+    assert beaten.progress_at > aged
+    assert (beaten.status, beaten.epoch) == (JobStatus.RUNNING, 0)
+
+    assert repository.fail_jobs_of_worker("tester:1", "taken away") == [job.id]
+    with Heartbeat(repository, job.id, job.lease, 0.01, lambda: False) as lost:
+        assert lost.ended.wait(30)
+    assert lost.beats == 0
+    other = claim_as(repository, "tester:2")
+    with Heartbeat(repository, other.id, other.lease, 0.01, lambda: True) as orphaned:
+        assert orphaned.ended.wait(30)
+    assert orphaned.beats == 0

@@ -11,7 +11,10 @@ function dispatch(handlers, name, text) {
   if (handle) handle(JSON.parse(text));
 }
 
-/** EventSource reconnects (sending Last-Event-ID) by itself; a refused stream is unavailable. */
+/**
+ * EventSource reconnects (sending Last-Event-ID) by itself, and stops at the 204 that answers
+ * a client holding the final event; a stream refused from the start is unavailable.
+ */
 export function watchWithEventSource(url, handlers, onUnavailable) {
   const source = new EventSource(url);
   let opened = false;
@@ -63,6 +66,8 @@ export function watchWithFetch(url, handlers, onUnavailable) {
       if (lastEventId !== null) headers["Last-Event-ID"] = lastEventId;
       try {
         const response = await fetch(url, { headers, signal: controller.signal });
+        // 204: this client already has the final event; the stream is over, as for EventSource.
+        if (response.status === 204) return;
         if (!response.ok || !(response.headers.get("content-type") || "").startsWith("text/event-stream")) {
           onUnavailable();
           return;

@@ -1,0 +1,141 @@
+/* One trained model on the page: its summary, its decision boundary (click it to predict a
+   point), the prediction form, and its loss figure when reopened from the list. */
+
+import { api, isMissingRoute } from "./api.js";
+import { clearErrors, showError, showProblem } from "./form.js";
+import { MAX_PLOTTED_POINTS, draw, fitted, plotNote, plotlyReady, predictionTrace } from "./plots.js";
+
+export const NO_PLOTLY = "The plots need plotly.js, which did not load.";
+
+/** A model in one line: its data, its network, its training accuracy and its epochs. */
+export function describeModel(model) {
+  const config = model.config || {};
+  const data = config.data || {};
+  const source = data.generator ? `${data.generator}, ${data.n_samples} points` : `${data.n_points ?? "?"} given points`;
+  const layers = Array.isArray(config.hidden_layers) ? `[${config.hidden_layers.join(", ")}]` : "?";
+  const metrics = model.metrics || {};
+  const accuracy = typeof metrics.train_accuracy === "number"
+    ? `${(metrics.train_accuracy * 100).toFixed(1)} % training accuracy`
+    : "";
+  return [source, `${layers} ${config.activation || ""}`.trim(), accuracy, `${metrics.epochs_run ?? "?"} epochs`]
+    .filter(Boolean)
+    .join(" · ");
+}
+
+/** "= 0.1234" to four decimals, or "< 0.0001": never a certainty the model does not claim. */
+function formatProbability(probability) {
+  if (probability > 0 && probability < 0.0001) return "< 0.0001";
+  if (probability < 1 && probability > 0.9999) return "> 0.9999";
+  return `= ${probability.toFixed(4)}`;
+}
+
+/**
+ * The model view over the page's elements; `onOpened(modelId)` runs whenever a model is shown.
+ * Returns `open(modelId, { withLoss })`, which shows a model (and its loss figure if asked).
+ */
+export function createModelView(el, { onOpened }) {
+  const state = { modelId: null, boundary: null, predicted: null, clickBound: false };
+
+  async function drawBoundary() {
+    if (!state.boundary) return;
+    const layout = fitted(state.boundary, { hovermode: "closest", clickmode: "event" });
+    await draw(el.boundaryPlot, [...state.boundary.data, predictionTrace(state.predicted)], layout);
+    if (!state.clickBound && plotlyReady()) {
+      el.boundaryPlot.on("plotly_click", onBoundaryClick);
+      state.clickBound = true;
+    }
+  }
+
+  async function loadBoundary() {
+    const modelId = state.modelId;
+    if (!modelId) return;
+    try {
+      const mode = encodeURIComponent(el.boundaryMode.value);
+      const figure = await api("GET", `/models/${encodeURIComponent(modelId)}/figures/boundary?mode=${mode}`);
+      if (modelId !== state.modelId) return;
+      state.boundary = figure;
+      if (plotlyReady()) await drawBoundary();
+      else plotNote(el.boundaryPlot, NO_PLOTLY);
+    } catch (error) {
+      if (isMissingRoute(error)) plotNote(el.boundaryPlot, "This server does not draw decision boundaries yet.");
+      else showError(error);
+    }
+  }
+
+  async function loadSummary(modelId) {
+    try {
+      const model = await api("GET", `/models/${encodeURIComponent(modelId)}`);
+      const title = model.name ? `“${model.name}”` : `Model ${model.id.slice(0, 8)}`;
+      el.modelSummary.textContent = `${title}: ${describeModel(model)}.`;
+    } catch (error) {
+      if (isMissingRoute(error)) el.modelSummary.textContent = `Model ${modelId.slice(0, 8)}.`;
+      else showError(error);
+    }
+  }
+
+  async function loadLossFigure(modelId) {
+    try {
+      const path = `/models/${encodeURIComponent(modelId)}/figures/loss?max_points=${MAX_PLOTTED_POINTS}`;
+      const figure = await api("GET", path);
+      await draw(el.lossPlot, figure.data, fitted(figure));
+    } catch (error) {
+      if (!isMissingRoute(error)) showError(error);
+    }
+  }
+
+  async function open(modelId, { withLoss }) {
+    state.modelId = modelId;
+    state.predicted = null;
+    el.prediction.textContent = "";
+    el.predictButton.disabled = false;
+    history.replaceState(null, "", `#model=${modelId}`);
+    onOpened(modelId);
+    await Promise.all([loadBoundary(), loadSummary(modelId), withLoss ? loadLossFigure(modelId) : null]);
+  }
+
+  async function predict(x, y) {
+    if (!state.modelId) return;
+    clearErrors();
+    try {
+      const result = await api("POST", `/models/${encodeURIComponent(state.modelId)}/predict`, { points: [[x, y]] });
+      const probability = result.probabilities[0];
+      const label = result.labels[0];
+      state.predicted = { x, y, label };
+      const answer = document.createElement("span");
+      answer.className = `label-${label}`;
+      answer.textContent = `class ${label}`;
+      el.prediction.replaceChildren(
+        `(${x.toFixed(3)}, ${y.toFixed(3)}) is `,
+        answer,
+        `: P(class 1) ${formatProbability(probability)}`,
+      );
+      Object.assign(el.prediction.dataset, { x: String(x), y: String(y), probability: String(probability) });
+      await drawBoundary();
+    } catch (error) {
+      if (isMissingRoute(error)) el.prediction.textContent = "This server does not answer predictions yet.";
+      else showError(error);
+    }
+  }
+
+  function onBoundaryClick(event) {
+    const point = event && event.points && event.points[0];
+    if (!point || typeof point.x !== "number" || typeof point.y !== "number") return;
+    el.predictX.value = point.x.toFixed(3);
+    el.predictY.value = point.y.toFixed(3);
+    predict(point.x, point.y);
+  }
+
+  function onPredictSubmit(event) {
+    event.preventDefault();
+    const [x, y] = [el.predictX.value, el.predictY.value].map((value) => (value.trim() === "" ? NaN : Number(value)));
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      showProblem({ title: "Please check the point", detail: "x and y must be numbers." });
+      return;
+    }
+    predict(x, y);
+  }
+
+  el.boundaryMode.addEventListener("change", loadBoundary);
+  el.predictForm.addEventListener("submit", onPredictSubmit);
+  return { open };
+}

@@ -29,6 +29,22 @@ LONGER_CURVE = """(before) => {
   const points = plot.data && plot.data[0] ? plot.data[0].x.length : 0;
   return points > before ? points : null;
 }"""
+# A plain EventSource on a finished job: what it received by the time it stopped reconnecting
+# (the server answers its reconnect, which names the final event, with 204), or by a deadline.
+EVENT_SOURCE_TO_THE_END = """async ([url, deadlineMs]) => {
+  const source = new EventSource(url);
+  const seen = { opens: 0, finalIds: [], closed: false };
+  source.onopen = () => { seen.opens += 1; };
+  source.addEventListener("succeeded", (event) => seen.finalIds.push(event.lastEventId));
+  await new Promise((resolve) => {
+    source.onerror = () => { if (source.readyState === EventSource.CLOSED) resolve(); };
+    setTimeout(resolve, deadlineMs);
+  });
+  seen.closed = source.readyState === EventSource.CLOSED;
+  source.close();
+  return seen;
+}"""
+EVENT_SOURCE_DEADLINE_MS = 20_000
 BOUNDARY_DRAWN = """() => {
   const plot = document.getElementById("boundary-plot");
   return Boolean(plot.data && plot.data.some((trace) => trace.type === "contour")
@@ -99,12 +115,26 @@ def test_page_trains_shows_the_live_curve_the_boundary_and_predicts(
     assert float(shown["probability"]) == pytest.approx(answer["probabilities"][0])
     assert f"class {answer['labels'][0]}" in page.text_content("#prediction")
 
+    with server.client() as client:
+        job_id = client.get("/jobs", params={"limit": 1}).json()["items"][0]["id"]
+    stream_end = page.evaluate(
+        EVENT_SOURCE_TO_THE_END, [f"/jobs/{job_id}/events", EVENT_SOURCE_DEADLINE_MS]
+    )
+    assert stream_end == {"opens": 1, "finalIds": [f"{EPOCHS}-end"], "closed": True}
+
     folder = Path(tempfile.mkdtemp(prefix="planenet-browser-"))
     screenshot = folder / "finished-page.png"
     page.screenshot(path=str(screenshot), full_page=True)
     with capsys.disabled():
         print(f"\nscreenshot of the finished page: {screenshot}")
     assert screenshot.stat().st_size > 0
+
+    # Reopening the model from the list shows it again, marked as the current one.
+    model_button.click()
+    page.wait_for_function("() => document.getElementById('status').dataset.state === 'model'")
+    assert model_button.get_attribute("aria-current") == "true"
+    assert page.text_content("#prediction") == ""
+    page.wait_for_function(BOUNDARY_DRAWN)
     assert page_errors == []
 
 

@@ -27,10 +27,10 @@ from numpy.typing import NDArray
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import ReadAccess, RepositoryDep
+from service.domain import JobStatus
 from service.schemas.common import problem_responses
 from service.store.database import Database
 from service.store.snapshots import JobSnapshot, job_status, read_job_snapshot
-from service.store.tables import JobStatus
 
 POLL_INTERVAL_SECONDS = 0.25
 MAX_RETRY_SECONDS = 5.0

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from core.errors import CoreError
 from core.parameters import make_parameters
 from service.deps import ReadAccess, RepositoryDep, RequireKey, RunnerDep, SettingsDep
+from service.domain import JobStatus
 from service.errors import InvalidInput
 from service.limits import check_bracket_count, check_training_limits, training_body_brackets
 from service.request_body import parse_body, request_body_openapi
@@ -20,7 +21,6 @@ from service.schemas.jobs import JobOut, JobPage, PointsData, TrainingRequest
 from service.settings import Settings
 from service.store.records import JobRecord
 from service.store.repository import Repository
-from service.store.tables import JobStatus
 
 CANCEL_WAIT_SECONDS = 1.5
 CANCEL_POLL_SECONDS = 0.05

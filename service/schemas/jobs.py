@@ -10,9 +10,9 @@ from core.dataset import MAX_COORDINATE, Dataset, make_dataset
 from core.generators import GENERATORS, MAX_NOISE, MIN_SAMPLES
 from core.initializers import INITIALIZERS
 from core.optimizers import OPTIMIZERS
+from service.domain import JobStatus
 from service.schemas.common import FiniteFloat, Label, Page, ParametersBody, Point, RequestModel
 from service.store.records import JobRecord
-from service.store.tables import JobStatus
 
 NAME_MAX_LENGTH = 200
 

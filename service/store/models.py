@@ -2,7 +2,6 @@
 
 from sqlalchemy import func, select, update
 
-from core.parameters import Parameters
 from core.serialization import parameters_from_bytes
 from service.errors import NotFound
 from service.store.codec import decode_datasets, decode_loss_history
@@ -51,14 +50,6 @@ class ModelStore:
                 raise NotFound("model", model_id)
             session.execute(update(JobRow).where(JobRow.model_id == model_id).values(model_id=None))
             session.delete(row)
-
-    def get_model_parameters(self, model_id: str) -> tuple[ModelRecord, Parameters]:
-        """A model's metadata and its parameters, bit-identical to those trained."""
-        with self.database.reading() as session:
-            row = session.get(ModelRow, model_id)
-            if row is None:
-                raise NotFound("model", model_id)
-            return model_record(row), parameters_from_bytes(row.parameters)
 
     def get_model_artifacts(self, model_id: str) -> tuple[ModelRecord, ModelArtifacts]:
         """A model's metadata with its parameters, loss histories and data, decoded."""

@@ -14,10 +14,11 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import func, select
 
+from service.domain import JobStatus
 from service.errors import NotFound
 from service.store.codec import decode_loss_history
 from service.store.database import Database
-from service.store.tables import JobRow, JobStatus
+from service.store.tables import JobRow
 
 FloatArray = NDArray[np.float64]
 _NO_HISTORY: FloatArray = np.zeros(0, dtype=np.float64)

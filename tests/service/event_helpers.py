@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from service.domain import JobStatus
 from service.store.codec import encode_loss_history
 from service.store.records import ClaimedJob, NewModel
 from service.store.repository import Repository
-from service.store.tables import JobStatus
 
 EPOCHS = 300
 WAIT_SECONDS = 20.0

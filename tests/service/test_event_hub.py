@@ -6,10 +6,10 @@ import contextlib
 import anyio
 import pytest
 
+from service.domain import JobStatus
 from service.routes import events
 from service.store.database import Database
 from service.store.repository import Repository
-from service.store.tables import JobStatus
 from tests.service.event_helpers import WAIT_SECONDS, Event, PlayedWorker, losses_of, parse_events
 
 pytestmark = pytest.mark.anyio

@@ -14,12 +14,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from service.app import create_app
+from service.domain import JobStatus
 from service.routes import events
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
 from service.store.snapshots import JobSnapshot, read_job_snapshot
-from service.store.tables import JobStatus
 from tests.service.conftest import assert_problem, make_settings, serve
 from tests.service.event_helpers import (
     EPOCHS,

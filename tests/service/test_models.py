@@ -138,8 +138,8 @@ async def test_parameters_are_the_stored_ones_bit_for_bit(registry: Registry) ->
         assert response.status_code == 200
         body = response.json()
         assert set(body) == {"weights", "biases"}
-        _, stored = registry.repository.get_model_parameters(model_id)
-        assert parameters_from_dict(body).equals(stored)
+        _, artifacts = registry.repository.get_model_artifacts(model_id)
+        assert parameters_from_dict(body).equals(artifacts.parameters)
     second = (await registry.client.get(f"/models/{registry.model_ids[1]}/parameters")).json()
     assert [len(layer) for layer in second["weights"]] == [2, 3]
     assert [len(layer[0]) for layer in second["weights"]] == [3, 1]

@@ -61,8 +61,8 @@ async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
         repository = Repository(database)
         networks = {}
         for model_id in model_ids:
-            record, parameters = repository.get_model_parameters(model_id)
-            networks[model_id] = Network(parameters, record.activation)
+            _, artifacts = repository.get_model_artifacts(model_id)
+            networks[model_id] = Network(artifacts.parameters, artifacts.activation)
         database.dispose()
         yield Trained(client, model_ids[0], model_ids[1], networks)
 

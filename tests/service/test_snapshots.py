@@ -2,6 +2,7 @@
 
 import pytest
 
+from service.domain import JobStatus
 from service.errors import NotFound
 from service.store import snapshots
 from service.store.codec import decode_loss_history
@@ -9,7 +10,6 @@ from service.store.database import Database
 from service.store.records import LossHistory
 from service.store.repository import Repository
 from service.store.snapshots import job_status, read_job_snapshot
-from service.store.tables import JobStatus
 from tests.service.event_helpers import PlayedWorker
 
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"

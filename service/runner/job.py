@@ -46,13 +46,32 @@ class ProgressReporter:
         self.ack = ProgressAck(lease_held=True, cancel_requested=False)
         self.was_interrupted = False
         self._history_written_at = 0.0
+        self._latest: Progress | None = None
+        self._history_epoch = 0
 
     def on_progress(self, progress: Progress) -> None:
         now = time.monotonic()
-        history = None
-        if now - self._history_written_at >= HISTORY_INTERVAL_SECONDS:
-            history = encode_loss_history(progress.loss_history, progress.validation_loss_history)
+        self._latest = progress
+        write_history = now - self._history_written_at >= HISTORY_INTERVAL_SECONDS
+        if write_history:
             self._history_written_at = now
+        self._write(progress, write_history)
+
+    def flush_history(self) -> None:
+        """Store the loss history up to the last progress report, if not stored yet.
+
+        Called when training ends without a model (cancelled, interrupted, diverged), so
+        the job's curve keeps every epoch reported rather than stopping up to a
+        history interval earlier.
+        """
+        if self._latest is not None and self._latest.epoch > self._history_epoch:
+            self._write(self._latest, write_history=True)
+
+    def _write(self, progress: Progress, write_history: bool) -> None:
+        history = None
+        if write_history:
+            history = encode_loss_history(progress.loss_history, progress.validation_loss_history)
+            self._history_epoch = progress.epoch
         try:
             self.ack = self.repository.record_progress(
                 self.job.id,
@@ -115,6 +134,7 @@ def _run(
             progress_interval=PROGRESS_INTERVAL_SECONDS,
         )
     except TrainingCancelled:
+        reporter.flush_history()
         if reporter.was_interrupted:
             return _finish(repository, job, JobStatus.FAILED, interrupted_reason)
         if not reporter.ack.lease_held:
@@ -122,6 +142,7 @@ def _run(
             return None
         return _finish(repository, job, JobStatus.CANCELLED, None)
     except CoreError as error:
+        reporter.flush_history()
         return _finish(repository, job, JobStatus.FAILED, str(error))
     except Exception:
         logger.exception("training failed unexpectedly", extra=log_extra)

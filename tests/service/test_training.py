@@ -121,6 +121,14 @@ async def test_jobs_beyond_the_workers_wait_queued_and_cancel_stops_a_running_on
         assert cancelled["model_id"] is None
         assert 0 < cancelled["progress"]["epoch"] < LONG_JOB["epochs"]
         assert_problem(await client.post(f"/jobs/{long_id}/cancel"), 409, "wrong-state")
+        # The stored curve reaches the last reported epoch, not just the last periodic save.
+        database, repository = open_repository(make_settings(tmp_path))
+        try:
+            history = repository.job_loss_history(long_id)
+        finally:
+            database.dispose()
+        assert history is not None
+        assert len(history.loss) == cancelled["progress"]["epoch"]
 
         finished = await wait_for_job(client, waiting_id)
         assert finished["status"] == "succeeded"

@@ -1,6 +1,7 @@
 """An in-process LRU of loaded models (network, loss history, data), so reads skip the store."""
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated
@@ -9,10 +10,14 @@ from fastapi import Depends, Request
 
 from core.network import Network
 from service.deps import get_repository
+from service.errors import NotFound
 from service.store.records import ModelArtifacts, ModelRecord
 from service.store.repository import Repository
 
 DEFAULT_CAPACITY = 32
+
+REVALIDATE_SECONDS = 2.0
+"""How long a cached model is served without asking the store whether it still exists."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,14 @@ class LoadedModel:
     artifacts: ModelArtifacts
 
 
+@dataclass
+class _Entry:
+    """A cached model and when the store last confirmed it (``time.monotonic()``)."""
+
+    model: LoadedModel
+    confirmed_at: float
+
+
 class ModelCache:
     """The ``capacity`` most recently used models, keyed by id; safe to share between threads.
 
@@ -31,16 +44,24 @@ class ModelCache:
     route that deletes one calls :meth:`invalidate`. A load that started before an
     invalidation never puts its (possibly deleted) model back: each invalidation bumps a
     generation, and a load only stores its result when the generation is unchanged.
-    The cache is per process: several API processes over one database would each need to
-    learn of a deletion (today the service runs one API process).
+    The cache is per process, and another API process over the same database may delete a
+    model: an entry older than ``revalidate_seconds`` is therefore served only after a cheap
+    check that the model still exists (:meth:`peek` never serves one), so a model deleted
+    elsewhere stops answering within that time.
     """
 
-    def __init__(self, repository: Repository, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        capacity: int = DEFAULT_CAPACITY,
+        revalidate_seconds: float = REVALIDATE_SECONDS,
+    ) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
         self.repository = repository
         self.capacity = capacity
-        self._entries: OrderedDict[str, LoadedModel] = OrderedDict()
+        self.revalidate_seconds = revalidate_seconds
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generation = 0
         self._lock = threading.Lock()
 
@@ -50,8 +71,11 @@ class ModelCache:
             entry = self._entries.get(model_id)
             if entry is not None:
                 self._entries.move_to_end(model_id)
-                return entry
+                if self._fresh(entry):
+                    return entry.model
             generation = self._generation
+        if entry is not None:
+            return self._confirm(model_id, entry)
         # Loading decodes arrays: do it outside the lock so other models stay available.
         record, artifacts = self.repository.get_model_artifacts(model_id)
         loaded = LoadedModel(
@@ -61,30 +85,36 @@ class ModelCache:
         )
         with self._lock:
             if generation == self._generation:
-                self._entries[model_id] = loaded
+                self._entries[model_id] = _Entry(loaded, time.monotonic())
                 self._entries.move_to_end(model_id)
                 while len(self._entries) > self.capacity:
                     self._entries.popitem(last=False)
         return loaded
 
+    def _fresh(self, entry: _Entry) -> bool:
+        return time.monotonic() - entry.confirmed_at < self.revalidate_seconds
+
+    def _confirm(self, model_id: str, entry: _Entry) -> LoadedModel:
+        """Serve a stale entry once the store says the model still exists."""
+        if not self.repository.model_exists(model_id):
+            self.invalidate(model_id)
+            raise NotFound("model", model_id)
+        entry.confirmed_at = time.monotonic()
+        return entry.model
+
     def peek(self, model_id: str) -> LoadedModel | None:
-        """The model if it is cached (marked as recently used), else None; never loads."""
+        """The model if it is cached and recently confirmed, else None; never touches the store."""
         with self._lock:
             entry = self._entries.get(model_id)
-            if entry is not None:
-                self._entries.move_to_end(model_id)
-            return entry
+            if entry is None or not self._fresh(entry):
+                return None
+            self._entries.move_to_end(model_id)
+            return entry.model
 
     def invalidate(self, model_id: str) -> None:
         """Forget the model with this id (after it was deleted)."""
         with self._lock:
             self._entries.pop(model_id, None)
-            self._generation += 1
-
-    def clear(self) -> None:
-        """Forget every model."""
-        with self._lock:
-            self._entries.clear()
             self._generation += 1
 
     def __len__(self) -> int:

@@ -23,6 +23,12 @@ class ModelStore:
                 raise NotFound("model", model_id)
             return model_record(row)
 
+    def model_exists(self, model_id: str) -> bool:
+        """Whether a model with this id is stored (a cheap check, no arrays read)."""
+        with self.database.reading() as session:
+            found = session.scalar(select(ModelRow.id).where(ModelRow.id == model_id))
+            return found is not None
+
     def list_models(self, limit: int = 20, offset: int = 0) -> Page[ModelRecord]:
         """Models newest first, with the total count."""
         query = select(ModelRow).order_by(ModelRow.created_at.desc(), ModelRow.id.desc())

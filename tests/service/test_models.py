@@ -267,6 +267,28 @@ async def test_the_cache_is_safe_to_share_between_threads(registry: Registry) ->
     assert len(cache) <= 2
 
 
+async def test_a_stale_entry_is_served_only_while_the_store_still_has_the_model(
+    registry: Registry,
+) -> None:
+    first = registry.model_ids[0]
+    loads: list[str] = []
+    repository = CountingRepository(registry.repository, loads)
+    cache = ModelCache(repository, revalidate_seconds=0.0)
+    cache.get(first)
+    assert cache.peek(first) is None  # stale at once: peek never serves it unconfirmed
+    assert cache.get(first).record.id == first  # confirmed by a cheap check, not reloaded
+    assert loads == [first]
+
+    class DeletedElsewhere(CountingRepository):
+        def model_exists(self, model_id: str) -> bool:
+            return False  # another API process deleted it
+
+    cache.repository = DeletedElsewhere(registry.repository, loads)
+    with pytest.raises(NotFound):
+        cache.get(first)
+    assert first not in cache
+
+
 class CountingRepository(Repository):
     """A repository that records every model it loads."""
 

@@ -43,6 +43,14 @@ class BodyTooLarge(ServiceError):
         self.setting = setting
 
 
+class UnsupportedMediaType(ServiceError):
+    """The request body is not of a media type the route reads (JSON)."""
+
+    def __init__(self, content_type: str | None) -> None:
+        given = repr(content_type) if content_type else "no Content-Type"
+        super().__init__(f"the body must be JSON (Content-Type: application/json), got {given}")
+
+
 class Unauthorized(ServiceError):
     """The request lacks a valid API key."""
 

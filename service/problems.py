@@ -26,6 +26,7 @@ from service.errors import (
     NotReady,
     ServiceError,
     Unauthorized,
+    UnsupportedMediaType,
     WrongState,
 )
 from service.schemas.common import UNION_TAGS
@@ -58,6 +59,7 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], ProblemKind], ...] = (
     (WrongState, ProblemKind(409, "wrong-state", "Not possible in the current state")),
     (LimitExceeded, ProblemKind(413, "limit-exceeded", "Over a limit")),
     (BodyTooLarge, BODY_TOO_LARGE),
+    (UnsupportedMediaType, ProblemKind(415, "unsupported-media-type", "Unsupported media type")),
     (Unauthorized, ProblemKind(401, "unauthorized", "Missing or invalid API key")),
     (NotReady, ProblemKind(503, "not-ready", "Not ready")),
     (CoreError, ProblemKind(422, "invalid-input", "Invalid input")),

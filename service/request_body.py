@@ -7,8 +7,11 @@ raw bytes before paying for parsing; :func:`parse_body` then keeps the 422 probl
 
 from typing import Any, TypeVar
 
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+
+from service.errors import UnsupportedMediaType
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
@@ -43,6 +46,21 @@ def _inline_references(node: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_inline_references(item, definitions) for item in node]
     return node
+
+
+async def read_json_body(request: Request) -> bytes:
+    """The raw body of a request that declares it JSON; :class:`UnsupportedMediaType` if not.
+
+    Insisting on ``application/json`` (or a ``+json`` type) keeps a cross-site page from
+    posting a ``text/plain`` or form body, which browsers send without a CORS preflight.
+    """
+    content_type = request.headers.get("content-type")
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType(content_type)
+    return await request.body()
 
 
 def parse_body(body: bytes, schema: type[BodyT]) -> BodyT:

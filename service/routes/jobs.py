@@ -13,7 +13,7 @@ from service.deps import ReadAccess, RepositoryDep, RequireKey, RunnerDep, Setti
 from service.domain import JobStatus
 from service.errors import InvalidInput
 from service.limits import check_bracket_count, check_training_limits, training_body_brackets
-from service.request_body import parse_body, request_body_openapi
+from service.request_body import parse_body, read_json_body, request_body_openapi
 from service.runner import Runner
 from service.runner.plan import prepare_training
 from service.schemas.common import DEFAULT_PAGE_SIZE, PageLimit, PageOffset, problem_responses
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start training a network",
     response_model=JobOut,
-    responses=problem_responses(401, 413, 422),
+    responses=problem_responses(401, 413, 415, 422),
     openapi_extra=request_body_openapi(TrainingRequest),
 )
 async def create_job(
@@ -54,7 +54,7 @@ async def create_job(
     by FastAPI, so that a body with clearly too many points is refused by its raw bytes and
     the parsing of a big body runs in a worker thread, not on the event loop.
     """
-    body = await request.body()
+    body = await read_json_body(request)
     check_bracket_count(
         body,
         training_body_brackets(settings),

@@ -20,7 +20,7 @@ from service.deps import ReadAccess, RepositoryDep, SettingsDep
 from service.errors import InvalidInput, WrongState
 from service.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
 from service.model_cache import LoadedModel, ModelCache, ModelCacheDep
-from service.request_body import parse_body, request_body_openapi
+from service.request_body import parse_body, read_json_body, request_body_openapi
 from service.responses import FastJSONResponse
 from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
@@ -92,7 +92,7 @@ async def _respond(cache: ModelCache, model_id: str, points: list[tuple[float, f
     return await run_in_threadpool(_load_and_answer, cache, model_id, points)
 
 
-PREDICTION_RESPONSES = problem_responses(404, 413, 422)
+PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
 
 
 @router.post(
@@ -105,7 +105,7 @@ PREDICTION_RESPONSES = problem_responses(404, 413, 422)
 async def predict_with_model(
     model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep, _: ReadAccess
 ) -> Response:
-    parsed = await _parse(await request.body(), PointsBody, settings)
+    parsed = await _parse(await read_json_body(request), PointsBody, settings)
     return await _respond(cache, model_id, parsed.points)
 
 
@@ -123,7 +123,7 @@ async def predict_with_newest(
     repository: RepositoryDep,
     _: ReadAccess,
 ) -> Response:
-    parsed = await _parse(await request.body(), PredictBody, settings)
+    parsed = await _parse(await read_json_body(request), PredictBody, settings)
     model_id = parsed.model_id
     if model_id is None:
         newest = await run_in_threadpool(repository.newest_succeeded_model)

@@ -104,6 +104,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
         (404, "unknown id"),
         (409, "not possible in the current state"),
         (413, "over a limit"),
+        (415, "the body is not JSON"),
         (422, "invalid request; `errors` names the fields"),
         (503, "not ready"),
     )

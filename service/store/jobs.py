@@ -196,6 +196,7 @@ class JobStore:
         }
         if loss_history is not None:
             values["loss_history"] = loss_history
+            values["history_version"] = JobRow.history_version + 1
         with self.database.writing() as session:
             written = session.execute(_held(job_id, lease).values(**values))
             if rowcount(written) == 0:
@@ -238,6 +239,7 @@ class JobStore:
                     epoch=epochs_run,
                     loss=final_loss,
                     loss_history=model.loss_history,
+                    history_version=JobRow.history_version + 1,
                     lease=None,
                 )
             )

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.domain import JobStatus
 from service.errors import NotFound
@@ -28,8 +28,8 @@ _NO_HISTORY: FloatArray = np.zeros(0, dtype=np.float64)
 class JobSnapshot:
     """A job's state as last read from the store, with its loss histories (epochs_so_far,).
 
-    ``history_bytes`` is the size of the stored history blob the arrays were decoded from
-    (None before the first history write): what tells the next read whether to decode again.
+    ``history_version`` is the stored history's version the arrays were decoded from (0
+    before the first history write): what tells the next read whether to decode again.
     """
 
     status: JobStatus
@@ -42,7 +42,7 @@ class JobSnapshot:
     progress_at: datetime | None
     losses: FloatArray
     validation_losses: FloatArray | None
-    history_bytes: int | None
+    history_version: int
 
 
 def job_status(database: Database, job_id: str) -> JobStatus:
@@ -63,15 +63,11 @@ def read_job_snapshot(
     SQLite from the same snapshot of the database).
 
     Returns ``previous`` itself when nothing it holds changed, so a caller can tell news by
-    identity. The history blob is fetched and decoded only when its size differs from the
-    one ``previous`` was decoded from, or the job's status changed (a finished job's history
-    is always read afresh). A history only ever gains epochs, each eight bytes of float64
-    that barely compress, so each write grows the blob; should two writes ever give the
-    same size, the newer values come with the next write or when the job ends.
+    identity. The history blob is fetched and decoded only when its version (bumped by
+    every write of it) differs from the one ``previous`` was decoded from.
 
     Raises :class:`NotFound` for an unknown id.
     """
-    history_size = func.length(JobRow.loss_history).label("history_bytes")
     query = select(
         JobRow.status,
         JobRow.epoch,
@@ -81,25 +77,25 @@ def read_job_snapshot(
         JobRow.model_id,
         JobRow.error,
         JobRow.progress_at,
-        history_size,
+        JobRow.history_version,
     ).where(JobRow.id == job_id)
     with database.reading() as session:
         row = session.execute(query).one_or_none()
         if row is None:
             raise NotFound("job", job_id)
         status = JobStatus(row.status)
-        kept = _history_to_keep(previous, status, row.history_bytes)
-        if kept is not None and kept.progress_at == row.progress_at:
+        kept = _history_to_keep(previous, row.history_version)
+        if kept is not None and (kept.progress_at, kept.status) == (row.progress_at, status):
             return kept
         if kept is not None:
             losses, validation_losses = kept.losses, kept.validation_losses
-            history_bytes: int | None = kept.history_bytes
+            history_version = kept.history_version
         else:
             stored = session.execute(
-                select(JobRow.loss_history, history_size).where(JobRow.id == job_id)
+                select(JobRow.loss_history, JobRow.history_version).where(JobRow.id == job_id)
             ).one()
             losses, validation_losses = _decoded(stored.loss_history)
-            history_bytes = stored.history_bytes
+            history_version = stored.history_version
     return JobSnapshot(
         status=status,
         epoch=row.epoch,
@@ -111,15 +107,13 @@ def read_job_snapshot(
         progress_at=row.progress_at,
         losses=losses,
         validation_losses=validation_losses,
-        history_bytes=history_bytes,
+        history_version=history_version,
     )
 
 
-def _history_to_keep(
-    previous: JobSnapshot | None, status: JobStatus, history_bytes: int | None
-) -> JobSnapshot | None:
+def _history_to_keep(previous: JobSnapshot | None, history_version: int) -> JobSnapshot | None:
     """``previous`` when its decoded history is still the stored one, else None."""
-    if previous is None or (previous.status, previous.history_bytes) != (status, history_bytes):
+    if previous is None or previous.history_version != history_version:
         return None
     return previous
 

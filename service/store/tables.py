@@ -63,6 +63,8 @@ class JobRow(Base):
     validation_loss: Mapped[float | None] = mapped_column(Float)
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     loss_history: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Bumped by every write of loss_history, so readers can tell a new one without reading it.
+    history_version: Mapped[int] = mapped_column(default=0, server_default="0")
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     model_id: Mapped[str | None] = mapped_column(String(32))

@@ -43,7 +43,7 @@ def test_a_queued_job_has_no_history_to_decode(
     assert (snapshot.status, snapshot.epoch, snapshot.epochs) == (JobStatus.QUEUED, 0, 300)
     assert snapshot.losses.shape == (0,)
     assert snapshot.validation_losses is None
-    assert snapshot.history_bytes is None
+    assert snapshot.history_version == 0
     assert job_status(database, worker.job_id) == JobStatus.QUEUED
     assert decodes == []
 
@@ -79,7 +79,7 @@ def test_the_history_is_decoded_only_when_the_stored_one_changed(
     assert len(decodes) == 3
 
 
-def test_a_finished_job_has_its_history_read_again_even_when_its_size_stayed(
+def test_a_finished_job_keeps_its_decoded_history_when_no_new_one_was_written(
     database: Database, repository: Repository, decodes: list[int]
 ) -> None:
     worker = PlayedWorker(repository)
@@ -88,7 +88,21 @@ def test_a_finished_job_has_its_history_read_again_even_when_its_size_stayed(
     running = read_job_snapshot(database, worker.job_id)
     worker.finish(JobStatus.CANCELLED)
     cancelled = read_job_snapshot(database, worker.job_id, running)
+    assert cancelled is not running
     assert cancelled.status == JobStatus.CANCELLED
-    assert cancelled.history_bytes == running.history_bytes
+    assert cancelled.history_version == running.history_version
     assert cancelled.losses.tolist() == worker.history[:80].tolist()
-    assert decodes == [running.history_bytes, running.history_bytes]
+    assert len(decodes) == 1
+
+
+def test_a_rewritten_history_of_the_same_size_is_read_again(
+    database: Database, repository: Repository, decodes: list[int]
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    worker.report(80)
+    first = read_job_snapshot(database, worker.job_id)
+    worker.report(80)  # the same history written again: same bytes, a new version
+    again = read_job_snapshot(database, worker.job_id, first)
+    assert again.history_version == first.history_version + 1
+    assert len(decodes) == 2

@@ -1,5 +1,6 @@
 """An in-process LRU of loaded models (network, loss history, data), so reads skip the store."""
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.network import Network
 from service.deps import get_repository
@@ -15,6 +17,8 @@ from service.store.records import ModelArtifacts, ModelRecord
 from service.store.repository import Repository
 
 DEFAULT_CAPACITY = 32
+
+logger = logging.getLogger("planenet.model_cache")
 
 REVALIDATE_SECONDS = 2.0
 """How long a cached model is served without asking the store whether it still exists."""
@@ -95,8 +99,17 @@ class ModelCache:
         return time.monotonic() - entry.confirmed_at < self.revalidate_seconds
 
     def _confirm(self, model_id: str, entry: _Entry) -> LoadedModel:
-        """Serve a stale entry once the store says the model still exists."""
-        if not self.repository.model_exists(model_id):
+        """Serve a stale entry once the store says the model still exists.
+
+        When the store cannot be asked (an outage), the entry is served as it is: a model
+        that exists answers on, and the check is made again on the next request.
+        """
+        try:
+            exists = self.repository.model_exists(model_id)
+        except SQLAlchemyError:
+            logger.warning("could not confirm a cached model", exc_info=True)
+            return entry.model
+        if not exists:
             self.invalidate(model_id)
             raise NotFound("model", model_id)
         entry.confirmed_at = time.monotonic()

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from core.serialization import parameters_from_dict
 from service.errors import NotFound
@@ -282,6 +283,14 @@ async def test_a_stale_entry_is_served_only_while_the_store_still_has_the_model(
     class DeletedElsewhere(CountingRepository):
         def model_exists(self, model_id: str) -> bool:
             return False  # another API process deleted it
+
+    class Unreachable(CountingRepository):
+        def model_exists(self, model_id: str) -> bool:
+            raise OperationalError("SELECT", {}, Exception("the database is down"))
+
+    cache.repository = Unreachable(registry.repository, loads)
+    assert cache.get(first).record.id == first  # an outage does not take cached models down
+    assert first in cache
 
     cache.repository = DeletedElsewhere(registry.repository, loads)
     with pytest.raises(NotFound):

@@ -12,7 +12,8 @@ from multiprocessing.process import BaseProcess
 
 from service.runner.base import RunnerHealth
 from service.runner.heartbeat import heartbeat_interval
-from service.runner.recovery import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, JobRecovery, worker_name
+from service.runner.identity import worker_name
+from service.runner.recovery import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, JobRecovery
 from service.runner.worker import WorkerOptions, worker_main
 from service.store.repository import Repository
 
@@ -72,6 +73,8 @@ class LocalRunner:
         )
         self._stop = self._context.Event()
         self._processes: list[BaseProcess] = []
+        # The store names of the workers (by pid), taken while each is certainly unreaped.
+        self._names: dict[int, str] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
@@ -92,6 +95,8 @@ class LocalRunner:
             daemon=True,
         )
         process.start()
+        if process.pid is not None:
+            self._names[process.pid] = worker_name(process.pid)
         logger.info("worker process started", extra={"pid": process.pid})
         return process
 
@@ -136,7 +141,8 @@ class LocalRunner:
 
     def _recover(self) -> None:
         """Fail abandoned jobs, leaving those of this runner's own workers to ``_replace``."""
-        own_workers = {worker_name(pid) for pid in self.pids()}
+        with self._lock:
+            own_workers = set(self._names.values())
         try:
             self.recovery.recover(spare=own_workers)
         except Exception:
@@ -158,10 +164,12 @@ class LocalRunner:
             self._processes[index] = self._spawn()
 
     def _fail_jobs_of(self, process: BaseProcess, reason: str) -> None:
-        if process.pid is None:
+        with self._lock:
+            name = None if process.pid is None else self._names.pop(process.pid, None)
+        if name is None:
             return
         try:
-            failed = self.repository.fail_jobs_of_worker(worker_name(process.pid), reason)
+            failed = self.repository.fail_jobs_of_worker(name, reason)
         except Exception:
             logger.exception("could not mark a dead worker's jobs failed")
             return

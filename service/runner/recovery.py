@@ -1,49 +1,25 @@
-"""Recovery of abandoned running jobs: their worker process on this host is gone, or it is silent.
+"""Recovery of abandoned running jobs: their worker process is gone, or it is silent.
 
 Several API processes and worker hosts may share one database, so a process only fails the
-jobs it can tell are abandoned: those claimed by a process of this host that no longer
-exists, and those whose heartbeat is older than the time-to-live (whatever their host). A
-job of another host whose worker still beats is left alone. Clocks of the hosts sharing a
-database are assumed to agree to well within the time-to-live.
+jobs it can tell are abandoned: those claimed by a process of its own host, boot and PID
+namespace that no longer exists (or whose pid now belongs to another process; see
+:mod:`service.runner.identity`), and those whose heartbeat is older than the time-to-live
+(whatever their worker). A job of any other worker that still beats is left alone. Clocks of
+the hosts sharing a database are assumed to agree to well within the time-to-live.
 """
 
 import logging
-import os
-import socket
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
+from service.runner.identity import worker_is_gone
 from service.store.repository import Repository
 from service.store.tables import utc_now
 
 logger = logging.getLogger("planenet.recovery")
 
 DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 60.0
-
-
-def worker_name(pid: int) -> str:
-    """How a worker process is named in the store (``host:pid``), so its jobs can be found."""
-    return f"{socket.gethostname()}:{pid}"
-
-
-def local_pid(worker: str) -> int | None:
-    """The pid of a worker named ``host:pid`` when ``host`` is this host; None otherwise."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    return int(pid)
-
-
-def process_exists(pid: int) -> bool:
-    """True when a process with this id exists on this host (a zombie counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def gone_worker_reason(worker: str) -> str:
@@ -75,8 +51,7 @@ class JobRecovery:
         """
         failed: list[str] = []
         for worker in self.repository.running_workers():
-            pid = local_pid(worker)
-            if worker in spare or pid is None or process_exists(pid):
+            if worker in spare or not worker_is_gone(worker):
                 continue
             reason = gone_reason or gone_worker_reason(worker)
             failed += self.repository.fail_jobs_of_worker(worker, reason)

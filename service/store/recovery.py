@@ -1,10 +1,10 @@
 """Recovery in the store: fail the running jobs whose worker is gone or has fallen silent.
 
-A job's worker is named ``host:pid``; its heartbeat is ``progress_at``, refreshed by every
-progress write and at least every few seconds while the worker holds the job. Failing a job
-clears its lease, so a straggler that still runs it cannot write it any more. Each job is
-failed by a conditional update that re-checks its condition, so a heartbeat that arrives in
-between wins, and several processes may recover at once.
+A job's worker is named by :func:`service.runner.identity.worker_name`; its heartbeat is
+``progress_at``, refreshed by every progress write and every few seconds while the worker
+holds the job. Failing a job clears its lease, so a straggler that still runs it cannot write
+it any more. Each job is failed by a conditional update that re-checks its condition, so a
+heartbeat that arrives in between wins, and several processes may recover at once.
 """
 
 from datetime import datetime
@@ -23,7 +23,7 @@ class RecoveryStore:
     database: Database
 
     def running_workers(self) -> list[str]:
-        """The distinct ``worker`` names (``host:pid``) of the running jobs."""
+        """The distinct ``worker`` names of the running jobs."""
         query = select(JobRow.worker).where(JobRow.status == JobStatus.RUNNING).distinct()
         with self.database.reading() as session:
             return sorted(worker for worker in session.scalars(query) if worker is not None)

@@ -1,8 +1,11 @@
 """Recovery of abandoned jobs: heartbeats, silent and gone workers, at start-up and later."""
 
+import os
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,9 +15,18 @@ from sqlalchemy import update
 
 from service.app import INTERRUPTED_REASON
 from service.domain import JobStatus
+from service.runner import identity
 from service.runner.heartbeat import Heartbeat
+from service.runner.identity import (
+    WorkerIdentity,
+    local_pid,
+    parse_worker_name,
+    process_start_ticks,
+    worker_is_gone,
+    worker_name,
+)
 from service.runner.local import LocalRunner
-from service.runner.recovery import gone_worker_reason, silent_worker_reason, worker_name
+from service.runner.recovery import JobRecovery, gone_worker_reason, silent_worker_reason
 from service.schemas.jobs import TrainingRequest
 from service.settings import Settings
 from service.store.database import Database
@@ -36,10 +48,19 @@ def open_repository(settings: Settings) -> tuple[Database, Repository]:
 
 
 def dead_local_worker() -> str:
-    """The ``host:pid`` name of a process of this host that has exited."""
-    process = subprocess.Popen([sys.executable, "-c", ""])
-    process.wait()
-    return worker_name(process.pid)
+    """The worker name of a process of this host that has exited (named while it ran)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    name = worker_name(process.pid)
+    process.communicate(b"")
+    return name
+
+
+def identity_of(worker: str) -> WorkerIdentity:
+    identity = parse_worker_name(worker)
+    assert identity is not None, worker
+    return identity
 
 
 def age_heartbeat(database: Database, job_id: str, seconds: float) -> None:
@@ -197,3 +218,73 @@ def test_a_heartbeat_beats_until_the_job_ends_or_its_lease_is_lost(
     with Heartbeat(repository, other.id, other.lease, 0.01, lambda: True) as orphaned:
         assert orphaned.ended.wait(30)
     assert orphaned.beats == 0
+
+
+def test_a_worker_name_says_where_its_process_runs() -> None:
+    me = identity_of(worker_name(os.getpid()))
+    assert me.pid == os.getpid()
+    assert me.host == socket.gethostname()
+    assert me.pid_namespace == os.stat("/proc/self/ns/pid").st_ino
+    assert me.is_local()
+    assert not worker_is_gone(me.name)
+    assert local_pid(me.name) == os.getpid()
+    # The pid comes last, where names of the older ``host:pid`` form have it.
+    assert me.name.rsplit(":", 1)[1] == str(os.getpid())
+    for not_a_name in (f"{me.host}:{os.getpid()}", "elsewhere:1", "a:b:c:d:e", "", ":::::"):
+        assert parse_worker_name(not_a_name) is None
+
+
+def test_a_process_start_time_is_read_whatever_its_command_name() -> None:
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    before = time.clock_gettime(time.CLOCK_BOOTTIME) * ticks_per_second
+    # The command name is free text: it may hold spaces and parentheses.
+    rename = "open('/proc/self/comm', 'w').write('a) (b c'); import sys; sys.stdin.read()"
+    process = subprocess.Popen([sys.executable, "-c", rename], stdin=subprocess.PIPE)
+    after = time.clock_gettime(time.CLOCK_BOOTTIME) * ticks_per_second
+    try:
+        started = process_start_ticks(process.pid)
+        assert started is not None
+        assert before - 1 <= started <= after + 1
+    finally:
+        process.communicate(b"")
+
+
+def test_without_proc_a_worker_is_named_host_pid_and_judged_by_heartbeat_only(
+    monkeypatch: pytest.MonkeyPatch, repository: Repository
+) -> None:
+    monkeypatch.setattr(identity, "process_start_ticks", lambda _pid: None)
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    name = worker_name(process.pid)
+    assert name == f"{socket.gethostname()}:{process.pid}"
+    assert not worker_is_gone(name)
+    job = claim_as(repository, name).id
+    assert JobRecovery(repository, 60).recover() == []
+    assert repository.get_job(job).status is JobStatus.RUNNING
+
+
+def test_recovery_judges_pids_only_of_this_host_boot_and_pid_namespace(
+    repository: Repository,
+) -> None:
+    me = identity_of(worker_name(os.getpid()))
+    gone = dead_local_worker()
+    gone_identity = identity_of(gone)
+    workers = {
+        "gone": gone,
+        # Another container with host networking: same host name, another PID namespace.
+        "other namespace": replace(gone_identity, pid_namespace=me.pid_namespace + 1).name,
+        "other boot": replace(gone_identity, boot="otherboot").name,
+        # This pid now belongs to another process (here: this one, started at another time).
+        "reused pid": replace(me, start_ticks=me.start_ticks + 1).name,
+        "running": me.name,
+        # Names already in older databases: host:pid, judged by heartbeat only.
+        "old form": f"{me.host}:{gone_identity.pid}",
+        "other host": replace(gone_identity, host="elsewhere").name,
+    }
+    jobs = {label: claim_as(repository, worker).id for label, worker in workers.items()}
+    failed = JobRecovery(repository, 60).recover()
+    assert sorted(failed) == sorted([jobs["gone"], jobs["reused pid"]])
+    for label in ("gone", "reused pid"):
+        assert repository.get_job(jobs[label]).error == gone_worker_reason(workers[label])
+    for label in ("other namespace", "other boot", "running", "old form", "other host"):
+        assert repository.get_job(jobs[label]).status is JobStatus.RUNNING, label

@@ -12,6 +12,7 @@ import pytest
 from core.generators import generate
 from service.app import INTERRUPTED_REASON, create_app
 from service.domain import JobStatus
+from service.runner.identity import local_pid
 from service.runner.job import run_job
 from service.runner.local import LocalRunner
 from service.runner.worker import WORKER_NICENESS
@@ -175,7 +176,9 @@ async def test_a_crashed_worker_is_replaced_and_its_job_failed(tmp_path: Path) -
         finally:
             database.dispose()
         assert worker is not None
-        os.kill(int(worker.rsplit(":", 1)[1]), signal.SIGKILL)
+        worker_pid = local_pid(worker)
+        assert worker_pid is not None
+        os.kill(worker_pid, signal.SIGKILL)
         failed = await wait_for_job(client, long_id)
         assert failed["status"] == "failed"
         assert "stopped unexpectedly" in failed["error"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import WORKER_SETTINGS, build_parser, main, settings_from
-from service.runner.recovery import local_pid
+from service.runner.identity import local_pid
 from service.runner.standalone import WORKER_INTERRUPTED_REASON
 from service.store.database import Database
 from service.store.repository import Repository

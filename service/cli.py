@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from service.app import create_app
 from service.request_log import configure_logging
+from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
 from service.runner.standalone import run_worker_pool
 from service.settings import Settings, setting_env_name
 
@@ -31,7 +32,8 @@ FLAG_HELP = {
     "log_level": "critical, error, warning, info or debug",
     "job_heartbeat_timeout": (
         "seconds a running job may go without a heartbeat from its worker before it is "
-        "marked failed (default 60; workers beat every few seconds)"
+        f"marked failed (default 60, at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat "
+        f"every {HEARTBEAT_SECONDS:g} s)"
     ),
 }
 

@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.figures import MAX_RESOLUTION
+from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
+from service.store.database import SQLITE_BUSY_TIMEOUT_MS
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -45,10 +47,11 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     job_heartbeat_timeout: float = Field(
         default=60.0,
-        gt=0,
+        allow_inf_nan=False,
         description=(
             "seconds a running job may go without a heartbeat from its worker before it is "
-            "marked failed (workers beat every few seconds)"
+            f"marked failed (at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat every "
+            f"{HEARTBEAT_SECONDS:g} s)"
         ),
     )
 
@@ -80,6 +83,18 @@ class Settings(BaseSettings):
         """Accept a comma-separated string (``a,b``) as well as a list."""
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("job_heartbeat_timeout")
+    @classmethod
+    def _safe_heartbeat_timeout(cls, value: float) -> float:
+        """A shorter timeout would fail the jobs of live workers whose beat waited on a lock."""
+        if not value >= MIN_HEARTBEAT_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"must be at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} seconds: workers beat every "
+                f"{HEARTBEAT_SECONDS:g} s, and a beat may wait up to "
+                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s for the database"
+            )
         return value
 
     @field_validator("log_level", mode="before")

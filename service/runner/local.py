@@ -11,7 +11,6 @@ import time
 from multiprocessing.process import BaseProcess
 
 from service.runner.base import RunnerHealth
-from service.runner.heartbeat import heartbeat_interval
 from service.runner.identity import worker_name
 from service.runner.recovery import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, JobRecovery
 from service.runner.worker import WorkerOptions, worker_main
@@ -65,7 +64,6 @@ class LocalRunner:
             log_level=log_level,
             interrupted_reason=interrupted_reason,
             poll_seconds=poll_seconds,
-            heartbeat_seconds=heartbeat_interval(heartbeat_timeout),
         )
         self._context = multiprocessing.get_context("spawn")
         self._wake: multiprocessing.queues.Queue[str | None] = self._context.Queue(

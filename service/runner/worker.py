@@ -33,7 +33,6 @@ class WorkerOptions:
     log_level: str
     interrupted_reason: str
     poll_seconds: float
-    heartbeat_seconds: float
 
 
 def worker_main(
@@ -81,7 +80,7 @@ def _run_next_job(
     if job is None:
         return False
     try:
-        run_job(repository, job, interrupted, options.interrupted_reason, options.heartbeat_seconds)
+        run_job(repository, job, interrupted, options.interrupted_reason)
     except Exception:
         logger.exception("could not record the end of a job", extra={"job_id": job.id})
         _fail_quietly(repository, job.id, job.lease)

@@ -5,9 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from service.cli import build_parser, main, settings_from
+from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
 from service.settings import Settings
+from service.store.database import SQLITE_BUSY_TIMEOUT_MS
 
 
 def serve_flags(*argv: str) -> dict[str, object]:
@@ -35,9 +38,9 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PLANENET_CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("PLANENET_MAX_EPOCHS", "50")
     monkeypatch.setenv("PLANENET_LOG_LEVEL", "DEBUG")
-    monkeypatch.setenv("PLANENET_JOB_HEARTBEAT_TIMEOUT", "12.5")
+    monkeypatch.setenv("PLANENET_JOB_HEARTBEAT_TIMEOUT", "72.5")
     settings = Settings()
-    assert settings.job_heartbeat_timeout == 12.5
+    assert settings.job_heartbeat_timeout == 72.5
     assert settings.port == 9100
     assert settings.api_key_value == "sesame"
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
@@ -87,3 +90,25 @@ def test_invalid_settings_stop_with_a_message(capsys: pytest.CaptureFixture[str]
     assert "port" in error
     assert "workers" in error
     assert "job_heartbeat_timeout" in error
+
+
+def test_the_heartbeat_timeout_covers_several_beats_and_a_wait_for_the_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert MIN_HEARTBEAT_TIMEOUT_SECONDS >= 2 * HEARTBEAT_SECONDS + SQLITE_BUSY_TIMEOUT_MS / 1000
+    assert Settings().job_heartbeat_timeout >= MIN_HEARTBEAT_TIMEOUT_SECONDS
+    assert Settings(job_heartbeat_timeout=MIN_HEARTBEAT_TIMEOUT_SECONDS).job_heartbeat_timeout == (
+        MIN_HEARTBEAT_TIMEOUT_SECONDS
+    )
+    for too_short in (MIN_HEARTBEAT_TIMEOUT_SECONDS - 0.5, 4, float("nan"), float("inf")):
+        with pytest.raises(ValidationError, match="job_heartbeat_timeout"):
+            Settings(job_heartbeat_timeout=too_short)
+    # A timeout the workers' fixed beat cannot keep up with is refused, saying why.
+    assert main(["serve", "--job-heartbeat-timeout", "4"]) == 2
+    error = capsys.readouterr().err
+    assert f"at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} seconds" in error
+    assert f"beat every {HEARTBEAT_SECONDS:g} s" in error
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}" in help_text

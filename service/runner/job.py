@@ -17,7 +17,7 @@ from core.serialization import parameters_to_bytes
 from core.training import Progress, TrainingResult, evaluate, train
 from service.domain import JobStatus
 from service.errors import InvalidInput, LeaseLost
-from service.runner.heartbeat import HEARTBEAT_SECONDS, Heartbeat
+from service.runner.heartbeat import HEARTBEAT_SECONDS, HUNG_TRAINING_SECONDS, Heartbeat, Liveness
 from service.runner.plan import PreparedTraining, prepare_training
 from service.store.codec import encode_datasets, encode_loss_history
 from service.store.records import ClaimedJob, NewModel, ProgressAck
@@ -34,15 +34,21 @@ class ProgressReporter:
     """The training callbacks: write progress to the store, and say when to stop.
 
     Training stops when a cancel is requested, when the lease is lost, or when
-    ``interrupted()`` turns true (the worker is shutting down or its server died).
+    ``interrupted()`` turns true (the worker is shutting down or its server died). Every
+    callback touches ``liveness``: the heartbeat stops once it has long been silent.
     """
 
     def __init__(
-        self, repository: Repository, job: ClaimedJob, interrupted: Callable[[], bool]
+        self,
+        repository: Repository,
+        job: ClaimedJob,
+        interrupted: Callable[[], bool],
+        liveness: Liveness,
     ) -> None:
         self.repository = repository
         self.job = job
         self.interrupted = interrupted
+        self.liveness = liveness
         self.ack = ProgressAck(lease_held=True, cancel_requested=False)
         self.was_interrupted = False
         self._history_written_at = 0.0
@@ -50,6 +56,7 @@ class ProgressReporter:
         self._history_epoch = 0
 
     def on_progress(self, progress: Progress) -> None:
+        self.liveness.touch()
         now = time.monotonic()
         self._latest = progress
         write_history = now - self._history_written_at >= HISTORY_INTERVAL_SECONDS
@@ -88,6 +95,7 @@ class ProgressReporter:
             )
 
     def should_cancel(self) -> bool:
+        self.liveness.touch()
         if self.interrupted():
             self.was_interrupted = True
             return True
@@ -99,15 +107,27 @@ def run_job(
     job: ClaimedJob,
     interrupted: Callable[[], bool] = lambda: False,
     interrupted_reason: str = "interrupted: the worker stopped",
+    *,
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    hung_after: float = HUNG_TRAINING_SECONDS,
 ) -> JobStatus | None:
     """Run a job this worker has claimed, to ``succeeded``, ``failed`` or ``cancelled``.
 
-    A heartbeat is written at least every ``heartbeat_seconds`` until the job ends. Returns
-    the status written, or None when the lease was lost (someone else decided).
+    A heartbeat is written every ``heartbeat_seconds`` until the job ends, unless the training
+    shows no progress for ``hung_after`` seconds. Returns the status written, or None when
+    the lease was lost (someone else decided).
     """
-    with Heartbeat(repository, job.id, job.lease, heartbeat_seconds, interrupted):
-        return _run(repository, job, interrupted, interrupted_reason)
+    liveness = Liveness()
+    with Heartbeat(
+        repository,
+        job.id,
+        job.lease,
+        interrupted,
+        liveness,
+        interval=heartbeat_seconds,
+        hung_after=hung_after,
+    ):
+        return _run(repository, job, interrupted, interrupted_reason, liveness)
 
 
 def _run(
@@ -115,13 +135,14 @@ def _run(
     job: ClaimedJob,
     interrupted: Callable[[], bool],
     interrupted_reason: str,
+    liveness: Liveness,
 ) -> JobStatus | None:
     log_extra = {"job_id": job.id}
     try:
         prepared = prepare_training(job.config, job.training_data, job.initial_parameters)
     except InvalidInput as error:
         return _finish(repository, job, JobStatus.FAILED, str(error))
-    reporter = ProgressReporter(repository, job, interrupted)
+    reporter = ProgressReporter(repository, job, interrupted, liveness)
     logger.info("training started", extra=log_extra)
     try:
         result = train(

@@ -31,7 +31,7 @@ def silent_worker_reason(heartbeat_timeout: float) -> str:
     """The error of a job whose worker has not written a heartbeat within the time-to-live."""
     return (
         f"no heartbeat from its worker for {heartbeat_timeout:g} s "
-        "(the worker stopped or lost the database); start it again"
+        "(the worker stopped, hung or lost the database); start it again"
     )
 
 

@@ -5,18 +5,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import anyio
+import numpy as np
 import pytest
 from sqlalchemy import update
 
+from core.training import Progress
 from service.app import INTERRUPTED_REASON
 from service.domain import JobStatus
 from service.runner import identity
-from service.runner.heartbeat import Heartbeat
+from service.runner.heartbeat import Heartbeat, Liveness
 from service.runner.identity import (
     WorkerIdentity,
     local_pid,
@@ -25,6 +28,7 @@ from service.runner.identity import (
     worker_is_gone,
     worker_name,
 )
+from service.runner.job import ProgressReporter
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery, gone_worker_reason, silent_worker_reason
 from service.schemas.jobs import TrainingRequest
@@ -199,7 +203,7 @@ def test_a_heartbeat_beats_until_the_job_ends_or_its_lease_is_lost(
     age_heartbeat(database, job.id, 120)
     aged = repository.get_job(job.id).progress_at
     deadline = time.monotonic() + 30
-    with Heartbeat(repository, job.id, job.lease, 0.01, lambda: False) as heartbeat:
+    with beating(repository, job, lambda: False) as heartbeat:
         while heartbeat.beats < 2:
             assert time.monotonic() < deadline, "no heartbeat was written"
             time.sleep(0.01)
@@ -211,13 +215,84 @@ def test_a_heartbeat_beats_until_the_job_ends_or_its_lease_is_lost(
     assert (beaten.status, beaten.epoch) == (JobStatus.RUNNING, 0)
 
     assert repository.fail_jobs_of_worker("tester:1", "taken away") == [job.id]
-    with Heartbeat(repository, job.id, job.lease, 0.01, lambda: False) as lost:
+    with beating(repository, job, lambda: False) as lost:
         assert lost.ended.wait(30)
     assert lost.beats == 0
     other = claim_as(repository, "tester:2")
-    with Heartbeat(repository, other.id, other.lease, 0.01, lambda: True) as orphaned:
+    with beating(repository, other, lambda: True) as orphaned:
         assert orphaned.ended.wait(30)
     assert orphaned.beats == 0
+
+
+def beating(
+    repository: Repository,
+    job: ClaimedJob,
+    interrupted: Callable[[], bool],
+    liveness: Liveness | None = None,
+) -> Heartbeat:
+    """A heartbeat of ``job`` that beats every 10 ms and takes a 60 s silence for a hang."""
+    return Heartbeat(
+        repository,
+        job.id,
+        job.lease,
+        interrupted,
+        liveness or Liveness(),
+        interval=0.01,
+        hung_after=60,
+    )
+
+
+def wait_for_beats(heartbeat: Heartbeat, beats: int) -> None:
+    deadline = time.monotonic() + 30
+    while heartbeat.beats < beats:
+        assert not heartbeat.ended.is_set(), "the heartbeat stopped"
+        assert time.monotonic() < deadline, "no heartbeat was written"
+        time.sleep(0.01)
+
+
+def test_a_heartbeat_stops_once_the_training_has_long_shown_no_progress(
+    repository: Repository,
+) -> None:
+    job = claim_as(repository, "tester:1")
+    now = [1000.0]
+    liveness = Liveness(clock=lambda: now[0])
+    with beating(repository, job, lambda: False, liveness) as heartbeat:
+        wait_for_beats(heartbeat, 2)
+        # Progress within the window keeps it beating, however long the job runs.
+        for _ in range(3):
+            now[0] += 50
+            liveness.touch()
+            wait_for_beats(heartbeat, heartbeat.beats + 2)
+        now[0] += 61
+        # It stops by itself, while the (hung) job is still inside the block.
+        assert heartbeat.ended.wait(30)
+
+
+def test_progress_callbacks_show_the_training_is_alive(repository: Repository) -> None:
+    job = claim_as(repository, "tester:1")
+    now = [0.0]
+    liveness = Liveness(clock=lambda: now[0])
+    reporter = ProgressReporter(repository, job, lambda: False, liveness)
+    now[0] = 30.0
+    assert liveness.silent_seconds() == 30
+    assert not reporter.should_cancel()
+    assert liveness.silent_seconds() == 0
+    now[0] = 45.0
+    loss_history = np.array([0.7, 0.6])
+    reporter.on_progress(
+        Progress(
+            epoch=2,
+            epochs=10,
+            loss=0.6,
+            validation_loss=None,
+            validation_accuracy=None,
+            loss_history=loss_history,
+            validation_loss_history=None,
+            elapsed_seconds=1.0,
+        )
+    )
+    assert liveness.silent_seconds() == 0
+    assert repository.get_job(job.id).epoch == 2
 
 
 def test_a_worker_name_says_where_its_process_runs() -> None:

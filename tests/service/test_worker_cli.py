@@ -23,7 +23,8 @@ from tests.e2e.conftest import (
 )
 
 QUICK_JOB = {"name": "elsewhere", "epochs": 300}
-LONG_JOB = {"name": "long", "epochs": 100_000, "data": {"n_samples": 2000}}
+# A minute or more of training: certainly still running when its worker is told to stop.
+LONG_JOB = {"name": "long", "epochs": 100_000, "data": {"n_samples": 20_000}}
 
 
 def worker_flags(*argv: str) -> dict[str, object]:

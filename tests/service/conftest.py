@@ -13,11 +13,13 @@ from service.app import RunnerFactory, create_app, local_runner
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
+from tests.service.postgres import PostgresServer, throwaway_postgres
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.05
 BASE_URL = "http://planenet.test"
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 
 # A quick version of the tutorial's training, for tests that only need some model.
 QUICK_JOB: dict[str, Any] = {"epochs": 300}
@@ -97,12 +99,41 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server shared by the whole test session (started on first use)."""
+    with throwaway_postgres() as server:
+        yield server
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'store' / 'planenet.db'}")
-    database.create_schema()
-    yield database
-    database.dispose()
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A store with the schema and no rows: SQLite, or a new PostgreSQL database when a test
+    is parametrized with ``"postgresql"`` (see :func:`on_every_database`)."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'store' / 'planenet.db'}")
+        database.create_schema()
+        yield database
+        database.dispose()
+        return
+    assert backend == "postgresql", backend
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    database = Database(server.url(name))
+    try:
+        database.create_schema()
+        yield database
+    finally:
+        database.dispose()
+        server.drop_database(name)
+
+
+def on_every_database(metafunc: pytest.Metafunc) -> None:
+    """A ``pytest_generate_tests`` for the store's test modules: each test that uses the
+    ``database`` fixture (itself or through ``repository``) runs on SQLite and on PostgreSQL."""
+    if "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", DATABASE_BACKENDS, indirect=True)
 
 
 @pytest.fixture

@@ -141,7 +141,10 @@ class JobStore:
     def claim_next_job(self, worker: str) -> ClaimedJob | None:
         """Atomically take the oldest queued job and mark it ``running`` for ``worker``.
 
-        Returns None when nothing is queued. Two workers never claim the same job.
+        Returns None when nothing is queued. Two workers never claim the same job. On SQLite
+        the write transaction holds the database's write lock, so claims take turns; on
+        PostgreSQL each claim locks the row it picks and skips those other claims hold, so
+        simultaneous claims take different jobs instead of all racing for the oldest one.
         """
         for _attempt in range(CLAIM_ATTEMPTS):
             lease = new_id()
@@ -152,6 +155,7 @@ class JobStore:
                     .where(JobRow.status == JobStatus.QUEUED)
                     .order_by(JobRow.created_at, JobRow.id)
                     .limit(1)
+                    .with_for_update(skip_locked=True)
                 )
                 if job_id is None:
                     return None

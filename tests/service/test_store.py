@@ -1,11 +1,13 @@
 """The store: jobs' life cycle, claims and leases, recovery, and models kept bit-identically."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy.engine import make_url
 
 from core.dataset import make_dataset
 from core.parameters import Parameters, make_parameters
@@ -16,6 +18,9 @@ from service.store.codec import encode_datasets, encode_loss_history
 from service.store.database import Database
 from service.store.records import NewModel
 from service.store.repository import Repository
+from tests.service.conftest import on_every_database
+
+pytest_generate_tests = on_every_database
 
 CONFIG: dict[str, Any] = {"epochs": 100, "hidden_layers": [4]}
 
@@ -250,11 +255,17 @@ def test_the_store_survives_reopening(database: Database) -> None:
 
 
 def test_ping_answers_and_an_unreachable_database_is_not_ready(
-    repository: Repository, tmp_path: Path
+    database: Database, repository: Repository, tmp_path: Path
 ) -> None:
     repository.ping()
-    # A directory is no SQLite database: every connection attempt fails.
-    unreachable = Database(f"sqlite:///{tmp_path}")
+    # A directory is no SQLite database, and the server has no such database: every
+    # connection attempt fails.
+    if database.is_sqlite:
+        unreachable_url = f"sqlite:///{tmp_path}"
+    else:
+        absent = make_url(database.url).set(database="absent")
+        unreachable_url = absent.render_as_string(hide_password=False)
+    unreachable = Database(unreachable_url)
     try:
         with pytest.raises(NotReady, match="cannot be reached"):
             Repository(unreachable).ping()
@@ -262,22 +273,39 @@ def test_ping_answers_and_an_unreachable_database_is_not_ready(
         unreachable.dispose()
 
 
-def test_sqlite_runs_in_wal_mode(database: Database) -> None:
-    with database.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'planenet.db'}")
+    try:
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        database.dispose()
 
 
-def test_concurrent_claims_take_every_job_exactly_once(repository: Repository) -> None:
-    job_ids = {repository.create_job(CONFIG).id for _ in range(30)}
+def test_simultaneous_claims_each_take_a_different_job_while_any_is_queued(
+    repository: Repository,
+) -> None:
+    workers, rounds = 6, 5
+    job_ids = {repository.create_job(CONFIG).id for _ in range(workers * rounds)}
+    start_together = threading.Barrier(workers, timeout=60)
 
-    def claim_all(worker: str) -> list[str]:
-        claimed: list[str] = []
-        while (job := repository.claim_next_job(worker)) is not None:
-            claimed.append(job.id)
+    def claim_in_rounds(worker: str) -> list[str | None]:
+        """One claim per round, each started at the same moment as the other workers'."""
+        claimed: list[str | None] = []
+        for _ in range(rounds):
+            start_together.wait()
+            job = repository.claim_next_job(worker)
+            claimed.append(None if job is None else job.id)
         return claimed
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(claim_all, [f"tester:{n}" for n in range(6)]))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(claim_in_rounds, [f"tester:{n}" for n in range(workers)]))
     every_claim = [job_id for claimed in results for job_id in claimed]
-    assert sorted(every_claim) == sorted(job_ids)
+    # There was a queued job for every claim: none may come back empty-handed.
+    assert None not in every_claim
+    assert sorted(every_claim, key=str) == sorted(job_ids)
+    assert repository.claim_next_job("tester:late") is None
+    running = repository.list_jobs(limit=100, status=JobStatus.RUNNING)
+    assert running.total == len(job_ids)
+    assert len({job.worker for job in running.items}) == workers

@@ -32,23 +32,17 @@ from service.runner.job import ProgressReporter
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery, gone_worker_reason, silent_worker_reason
 from service.schemas.jobs import TrainingRequest
-from service.settings import Settings
 from service.store.database import Database
 from service.store.records import ClaimedJob
 from service.store.repository import Repository
 from service.store.tables import JobRow, utc_now
-from tests.service.conftest import QUICK_JOB, make_settings, serve, wait_for_job
+from tests.service.conftest import QUICK_JOB, make_settings, on_every_database, serve, wait_for_job
 
 pytestmark = pytest.mark.anyio
+pytest_generate_tests = on_every_database
 
 # The stored configuration of QUICK_JOB, as the API writes it.
 QUICK_CONFIG = TrainingRequest.model_validate(QUICK_JOB).stored_config()
-
-
-def open_repository(settings: Settings) -> tuple[Database, Repository]:
-    database = Database(settings.resolved_database_url)
-    database.create_schema()
-    return database, Repository(database)
 
 
 def dead_local_worker() -> str:
@@ -87,18 +81,16 @@ def claim_as(repository: Repository, worker: str) -> ClaimedJob:
 
 
 async def test_start_up_fails_only_abandoned_jobs_and_runs_those_left_queued(
-    tmp_path: Path,
+    tmp_path: Path, database: Database, repository: Repository
 ) -> None:
-    settings = make_settings(tmp_path, workers=1, job_heartbeat_timeout=60)
-    database, repository = open_repository(settings)
-    try:
-        orphan = claim_as(repository, dead_local_worker()).id
-        foreign = claim_as(repository, "elsewhere:1").id
-        silent = claim_as(repository, "elsewhere:2").id
-        age_heartbeat(database, silent, 120)
-        queued = repository.create_job(QUICK_CONFIG)
-    finally:
-        database.dispose()
+    settings = make_settings(
+        tmp_path, workers=1, job_heartbeat_timeout=60, database_url=database.url
+    )
+    orphan = claim_as(repository, dead_local_worker()).id
+    foreign = claim_as(repository, "elsewhere:1").id
+    silent = claim_as(repository, "elsewhere:2").id
+    age_heartbeat(database, silent, 120)
+    queued = repository.create_job(QUICK_CONFIG)
     async with serve(settings) as client:
         recovered = (await client.get(f"/jobs/{orphan}")).json()
         assert (recovered["status"], recovered["error"]) == ("failed", INTERRUPTED_REASON)
@@ -111,8 +103,9 @@ async def test_start_up_fails_only_abandoned_jobs_and_runs_those_left_queued(
         assert (await wait_for_job(client, queued.id))["status"] == "succeeded"
 
 
-async def test_abandoned_jobs_are_failed_while_the_server_runs(tmp_path: Path) -> None:
-    database, repository = open_repository(make_settings(tmp_path))
+async def test_abandoned_jobs_are_failed_while_the_server_runs(
+    database: Database, repository: Repository
+) -> None:
     runner = LocalRunner(
         database_url=database.url,
         repository=repository,
@@ -140,7 +133,6 @@ async def test_abandoned_jobs_are_failed_while_the_server_runs(tmp_path: Path) -
         assert repository.get_job(beating).status is JobStatus.RUNNING
     finally:
         runner.stop()
-        database.dispose()
 
 
 def test_a_heartbeat_refreshes_the_job_without_changing_its_progress(

@@ -10,7 +10,10 @@ from service.store.database import Database
 from service.store.records import LossHistory
 from service.store.repository import Repository
 from service.store.snapshots import job_status, read_job_snapshot
+from tests.service.conftest import on_every_database
 from tests.service.event_helpers import PlayedWorker
+
+pytest_generate_tests = on_every_database
 
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 

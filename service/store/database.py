@@ -5,13 +5,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.store.tables import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The PostgreSQL advisory lock held while the schema is created (any fixed number would do).
+SCHEMA_LOCK_KEY = 0x504C414E45
 
 
 class Database:
@@ -27,14 +29,24 @@ class Database:
         self.engine = _create_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        writer = (
+        self._writer = (
             self.engine.execution_options(planenet_write=True) if self.is_sqlite else self.engine
         )
-        self._write_sessions = sessionmaker(writer, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        """Create the tables that do not exist yet (idempotent)."""
-        Base.metadata.create_all(self.engine)
+        """Create the tables that do not exist yet (idempotent).
+
+        Processes that start together on a new database (API and workers) take turns: the
+        tables are looked for and created in one transaction that holds SQLite's write lock,
+        or on PostgreSQL an advisory lock, so no process creates a table another just made.
+        """
+        with self._writer.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                )
+            Base.metadata.create_all(connection)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

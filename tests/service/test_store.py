@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from core.dataset import make_dataset
@@ -18,6 +19,7 @@ from service.store.codec import encode_datasets, encode_loss_history
 from service.store.database import Database
 from service.store.records import NewModel
 from service.store.repository import Repository
+from service.store.tables import Base
 from tests.service.conftest import on_every_database
 
 pytest_generate_tests = on_every_database
@@ -309,3 +311,25 @@ def test_simultaneous_claims_each_take_a_different_job_while_any_is_queued(
     running = repository.list_jobs(limit=100, status=JobStatus.RUNNING)
     assert running.total == len(job_ids)
     assert len({job.worker for job in running.items}) == workers
+
+
+def test_processes_starting_together_on_a_new_database_all_create_its_schema(
+    database: Database,
+) -> None:
+    Base.metadata.drop_all(database.engine)
+    starters = 4
+    start_together = threading.Barrier(starters, timeout=60)
+
+    def start(_n: int) -> None:
+        """What every API or worker process does first, each with its own engine."""
+        own = Database(database.url)
+        try:
+            start_together.wait()
+            own.create_schema()
+        finally:
+            own.dispose()
+
+    with ThreadPoolExecutor(max_workers=starters) as pool:
+        list(pool.map(start, range(starters)))
+    assert sorted(inspect(database.engine).get_table_names()) == ["jobs", "models"]
+    assert train_one(Repository(database))

@@ -42,6 +42,8 @@ SERVER_SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "200",
+    # Sessions get times in a zone that is not UTC, with an odd offset, as a server may have.
+    "timezone": "Asia/Kathmandu",
 }
 
 

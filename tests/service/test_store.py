@@ -2,6 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,17 @@ def test_model_arrays_come_back_bit_identical(repository: Repository) -> None:
     assert np.array_equal(artifacts.validation_set.points, validation_points)
     assert np.array_equal(artifacts.loss_history.loss, rng.random(100))
     assert artifacts.loss_history.validation_loss is not None
+
+
+def test_nan_and_infinite_metrics_are_stored_as_null(repository: Repository) -> None:
+    job = repository.create_job(CONFIG)
+    claimed = repository.claim_next_job("tester:1")
+    assert claimed is not None
+    metrics = {"train_loss": 0.5, "validation_loss": float("nan"), "worst": [float("-inf"), 1.0]}
+    model = replace(some_model(), metrics=metrics)
+    model_id = repository.complete_job(job.id, claimed.lease, model, 100, 0.5).id
+    stored = repository.get_model(model_id).metrics
+    assert stored == {"train_loss": 0.5, "validation_loss": None, "worst": [None, 1.0]}
 
 
 def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:

@@ -38,11 +38,16 @@ class RecoveryStore:
         return self._fail_running(silent, reason)
 
     def _fail_running(self, condition: ColumnElement[bool], reason: str) -> list[str]:
-        """Fail the running jobs matching ``condition``, each only if it still matches."""
+        """Fail the running jobs matching ``condition``, each only if it still matches.
+
+        Jobs are updated in the order of their ids, so processes recovering at once on
+        PostgreSQL lock the rows in the same order and never deadlock.
+        """
         matching = (JobRow.status == JobStatus.RUNNING, condition)
+        candidates = select(JobRow.id).where(*matching).order_by(JobRow.id)
         failed: list[str] = []
         with self.database.writing() as session:
-            for job_id in session.scalars(select(JobRow.id).where(*matching)).all():
+            for job_id in session.scalars(candidates).all():
                 marked = session.execute(
                     update(JobRow)
                     .where(JobRow.id == job_id, *matching)

@@ -4,8 +4,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -172,6 +174,26 @@ def test_silent_jobs_fail_and_beating_ones_run_on(
     assert repository.get_job(beating.id).status is JobStatus.RUNNING
     assert repository.get_job(queued.id).status is JobStatus.QUEUED
     assert repository.running_workers() == ["elsewhere:2"]
+
+
+def test_processes_recovering_at_once_fail_each_silent_job_once(
+    repository: Repository, database: Database
+) -> None:
+    silent = [claim_as(repository, f"elsewhere:{n}").id for n in range(20)]
+    for job_id in silent:
+        age_heartbeat(database, job_id, 120)
+    recoverers = 4
+    start_together = threading.Barrier(recoverers, timeout=60)
+
+    def recover(_n: int) -> list[str]:
+        start_together.wait()
+        return repository.fail_silent_jobs(utc_now() - timedelta(seconds=60), "silent")
+
+    with ThreadPoolExecutor(max_workers=recoverers) as pool:
+        results = list(pool.map(recover, range(recoverers)))
+    every_failure = [job_id for failed in results for job_id in failed]
+    assert sorted(every_failure) == sorted(silent)
+    assert repository.running_workers() == []
 
 
 def test_failing_a_dead_workers_jobs_leaves_the_others(repository: Repository) -> None:

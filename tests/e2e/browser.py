@@ -5,17 +5,15 @@ browser downloads are never used. Chromium runs with a fresh profile and with it
 background networking off, so it reaches no host but the server under test.
 """
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.debian_packages import apt_install
+
 CHROMIUM = Path("/usr/bin/chromium")
-APT_SECONDS = 900
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,31 +32,7 @@ def ensure_chromium() -> Path:
     """The Chromium executable, installed with apt-get first when it is missing (needs root)."""
     if CHROMIUM.exists():
         return CHROMIUM
-    if os.geteuid() != 0:
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}, and installing it needs root: run "
-            "`apt-get update && apt-get install -y --no-install-recommends chromium` as root"
-        )
-    if shutil.which("apt-get") is None:
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}, and there is no apt-get to install it"
-        )
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-    ):
-        result = subprocess.run(
-            command,
-            check=False,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=APT_SECONDS,
-        )
-        if result.returncode != 0:
-            output = result.stdout[-2000:] + result.stderr[-2000:]
-            pytest.fail(f"`{' '.join(command)}` failed:\n{output}")
+    apt_install("chromium", f"Chromium is not installed at {CHROMIUM}")
     if not CHROMIUM.exists():
         pytest.fail(f"apt-get installed chromium, but {CHROMIUM} is still missing")
     return CHROMIUM

@@ -26,10 +26,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.debian_packages import apt_install
+
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
 SERVER_USER = "postgres"
 SUPERUSER = "planenet"
-APT_SECONDS = 900
 INITDB_SECONDS = 120
 START_SECONDS = 30
 STOP_SECONDS = 30
@@ -52,30 +53,7 @@ def ensure_postgres_binaries() -> Path:
     installed = find_postgres_binaries()
     if installed is not None:
         return installed
-    if os.geteuid() != 0:
-        pytest.fail(
-            f"the PostgreSQL server is not installed under {POSTGRES_ROOT}, and installing it "
-            "needs root: run `apt-get update && apt-get install -y --no-install-recommends "
-            "postgresql` as root"
-        )
-    if shutil.which("apt-get") is None:
-        pytest.fail(f"PostgreSQL is not installed under {POSTGRES_ROOT}, and there is no apt-get")
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
-    ):
-        result = subprocess.run(
-            command,
-            check=False,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=APT_SECONDS,
-        )
-        if result.returncode != 0:
-            output = result.stdout[-2000:] + result.stderr[-2000:]
-            pytest.fail(f"`{' '.join(command)}` failed:\n{output}")
+    apt_install("postgresql", f"the PostgreSQL server is not installed under {POSTGRES_ROOT}")
     installed = find_postgres_binaries()
     if installed is None:
         pytest.fail(f"apt-get installed postgresql, but no initdb is under {POSTGRES_ROOT}")

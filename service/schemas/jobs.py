@@ -15,6 +15,8 @@ from service.schemas.common import FiniteFloat, Label, Page, ParametersBody, Poi
 from service.store.records import JobRecord
 
 NAME_MAX_LENGTH = 200
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""No control characters: they serve no label, and PostgreSQL's text refuses NUL outright."""
 
 
 def _enum(known: dict[str, Any]) -> dict[str, JsonValue]:
@@ -95,7 +97,12 @@ class EarlyStoppingBody(RequestModel):
 class TrainingRequest(RequestModel):
     """What to train: the data, the network and the training. The defaults are the tutorial's."""
 
-    name: str | None = Field(default=None, max_length=NAME_MAX_LENGTH)
+    name: str | None = Field(
+        default=None,
+        max_length=NAME_MAX_LENGTH,
+        pattern=NAME_PATTERN,
+        description="a label for people: any text without control characters",
+    )
     data: TrainingData = Field(default_factory=GeneratorData)
     hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [4])
     activation: str = Field(default="relu", json_schema_extra=_enum(ACTIVATIONS))

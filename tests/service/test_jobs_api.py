@@ -391,6 +391,18 @@ async def test_bodies_that_are_not_json_are_refused_with_415(
     assert (await client.get("/jobs")).json()["total"] == 0  # nothing was queued
 
 
+@pytest.mark.parametrize("name", ["nul\u0000byte", "line\nbreak", "bell\u0007"])
+async def test_a_name_with_control_characters_is_refused(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    problem = assert_problem(
+        await client.post("/jobs", json={"name": name}), 422, "validation-error"
+    )
+    assert problem_fields(problem) == {"body.name"}
+    accepted = await client.post("/jobs", json={"name": 'Ünïcode ✓ [ok] "quoted"'})
+    assert accepted.status_code == 202, accepted.text
+
+
 async def test_json_with_a_charset_or_a_json_suffix_type_is_read(client: httpx.AsyncClient) -> None:
     for content_type in ("application/json; charset=utf-8", "application/vnd.planenet+json"):
         response = await client.post("/jobs", content=b"{}", headers={"content-type": content_type})

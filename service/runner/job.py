@@ -6,13 +6,14 @@ lease of its claim, so a job that was failed or re-assigned meanwhile is never o
 """
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.errors import CoreError, TrainingCancelled
+from core.errors import CoreError, TrainingCancelled, TrainingDiverged
 from core.serialization import parameters_to_bytes
 from core.training import Progress, TrainingResult, evaluate, train
 from service.domain import JobStatus
@@ -176,6 +177,8 @@ def _run(
     except LeaseLost:
         logger.warning("job was taken away before its model was stored", extra=log_extra)
         return None
+    except CoreError as error:
+        return _finish(repository, job, JobStatus.FAILED, str(error))
     except Exception:
         logger.exception("storing the model failed", extra=log_extra)
         return _finish(repository, job, JobStatus.FAILED, INTERNAL_FAILURE)
@@ -184,7 +187,14 @@ def _run(
 
 
 def _new_model(job: ClaimedJob, prepared: PreparedTraining, result: TrainingResult) -> NewModel:
+    """The model to store; :class:`TrainingDiverged` when its final loss is not finite.
+
+    The last update can still overflow after every recorded loss was finite; such a network
+    is no model, and a non-finite metric could not be stored as a number anyway.
+    """
     train_metrics = evaluate(result.network, prepared.train_set)
+    if not math.isfinite(train_metrics.loss):
+        raise TrainingDiverged(result.epochs_run, train_metrics.loss)
     metrics: dict[str, Any] = {
         "train_accuracy": train_metrics.accuracy,
         "train_loss": train_metrics.loss,

@@ -1,5 +1,6 @@
 """Training in real worker processes: success, queueing, cancel, failures, crashes and recovery."""
 
+import math
 import os
 import signal
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from core.generators import generate
+from core.training import Metrics
 from service.app import INTERRUPTED_REASON, create_app
 from service.domain import JobStatus
 from service.runner.identity import local_pid
@@ -231,3 +233,20 @@ def test_a_worker_that_lost_its_lease_writes_nothing(repository: Repository) -> 
     assert claimed_fresh is not None
     assert run_job(repository, claimed_fresh) is JobStatus.SUCCEEDED
     assert repository.get_job(fresh.id).model_id is not None
+
+
+def test_a_network_whose_final_loss_overflows_is_no_model(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = repository.create_job(QUICK_CONFIG)
+    claimed = repository.claim_next_job("worker:1")
+    assert claimed is not None
+    monkeypatch.setattr(
+        "service.runner.job.evaluate", lambda network, dataset: Metrics(math.inf, 0.5)
+    )
+    assert run_job(repository, claimed) is JobStatus.FAILED
+    stored = repository.get_job(job.id)
+    assert stored.model_id is None
+    assert stored.error is not None
+    assert "diverged" in stored.error
+    assert repository.list_models().total == 0

@@ -54,7 +54,8 @@ class Liveness:
 class Heartbeat:
     """A context manager: while inside, a daemon thread beats every ``interval`` seconds.
 
-    It stops beating once ``liveness`` has been silent for more than ``hung_after`` seconds.
+    It stops beating once ``liveness`` has been silent for more than ``hung_after`` seconds,
+    and then calls ``on_hung`` (with those seconds), if given, from the heartbeat thread.
     ``beats`` counts the heartbeats written; ``ended`` is set once the thread stops beating
     (the block was left, the lease was lost, the worker is being interrupted, or it is hung).
     """
@@ -69,6 +70,7 @@ class Heartbeat:
         *,
         interval: float = HEARTBEAT_SECONDS,
         hung_after: float = HUNG_TRAINING_SECONDS,
+        on_hung: Callable[[float], None] | None = None,
     ) -> None:
         self.repository = repository
         self.job_id = job_id
@@ -77,6 +79,7 @@ class Heartbeat:
         self.liveness = liveness
         self.interval = interval
         self.hung_after = hung_after
+        self.on_hung = on_hung
         self.beats = 0
         self.ended = threading.Event()
         self._done = threading.Event()
@@ -111,6 +114,8 @@ class Heartbeat:
                     "training shows no progress; no longer beating, so the job is recovered",
                     extra={"job_id": self.job_id, "silent_seconds": round(silent_seconds)},
                 )
+                if self.on_hung is not None:
+                    self.on_hung(silent_seconds)
                 return
             try:
                 if not self.repository.heartbeat(self.job_id, self.lease):

@@ -111,12 +111,14 @@ def run_job(
     *,
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
     hung_after: float = HUNG_TRAINING_SECONDS,
+    on_hung: Callable[[float], None] | None = None,
 ) -> JobStatus | None:
     """Run a job this worker has claimed, to ``succeeded``, ``failed`` or ``cancelled``.
 
     A heartbeat is written every ``heartbeat_seconds`` until the job ends, unless the training
-    shows no progress for ``hung_after`` seconds. Returns the status written, or None when
-    the lease was lost (someone else decided).
+    shows no progress for ``hung_after`` seconds; ``on_hung`` is then called from the
+    heartbeat thread (a worker process uses it to give up). Returns the status written, or
+    None when the lease was lost (someone else decided).
     """
     liveness = Liveness()
     with Heartbeat(
@@ -127,6 +129,7 @@ def run_job(
         liveness,
         interval=heartbeat_seconds,
         hung_after=hung_after,
+        on_hung=on_hung,
     ):
         return _run(repository, job, interrupted, interrupted_reason, liveness)
 

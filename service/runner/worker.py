@@ -19,6 +19,9 @@ from service.store.repository import Repository
 
 logger = logging.getLogger("planenet.worker")
 
+HUNG_EXIT_CODE = 3
+"""Exit status of a worker process that gave up on a hung training."""
+
 WORKER_NICENESS = 10
 """How much lower than the API's the workers' CPU priority is: training is batch work, and
 on a machine with as many workers as cores the API must still answer promptly."""
@@ -80,11 +83,38 @@ def _run_next_job(
     if job is None:
         return False
     try:
-        run_job(repository, job, interrupted, options.interrupted_reason)
+        run_job(
+            repository,
+            job,
+            interrupted,
+            options.interrupted_reason,
+            on_hung=lambda seconds: give_up_hung(repository, job.id, job.lease, seconds),
+        )
     except Exception:
         logger.exception("could not record the end of a job", extra={"job_id": job.id})
         _fail_quietly(repository, job.id, job.lease)
     return True
+
+
+def hung_reason(seconds: float) -> str:
+    """The error of a job whose training showed no progress for ``seconds``."""
+    return f"the training showed no progress for {seconds:.0f} s and was stopped; start it again"
+
+
+def give_up_hung(repository: Repository, job_id: str, lease: str, seconds: float) -> None:
+    """Fail the hung job and end this process at once, from the heartbeat thread.
+
+    The training thread cannot be stopped from outside, so the process exits and its
+    runner starts a fresh worker in its place; the job is failed first, with the reason,
+    as long as the store can still be reached.
+    """
+    try:
+        repository.finish_job(job_id, lease, JobStatus.FAILED, hung_reason(seconds))
+    except Exception:
+        logger.exception("could not mark the hung job failed", extra={"job_id": job_id})
+    logger.error("exiting a hung worker process", extra={"job_id": job_id})
+    logging.shutdown()
+    os._exit(HUNG_EXIT_CODE)
 
 
 def _fail_quietly(repository: Repository, job_id: str, lease: str) -> None:

@@ -1,5 +1,6 @@
 """Recovery of abandoned jobs: heartbeats, silent and gone workers, at start-up and later."""
 
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -33,6 +34,7 @@ from service.runner.identity import (
 from service.runner.job import ProgressReporter
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery, gone_worker_reason, silent_worker_reason
+from service.runner.worker import HUNG_EXIT_CODE, give_up_hung, hung_reason
 from service.schemas.jobs import TrainingRequest
 from service.store.database import Database
 from service.store.records import ClaimedJob
@@ -243,6 +245,7 @@ def beating(
     job: ClaimedJob,
     interrupted: Callable[[], bool],
     liveness: Liveness | None = None,
+    on_hung: Callable[[float], None] | None = None,
 ) -> Heartbeat:
     """A heartbeat of ``job`` that beats every 10 ms and takes a 60 s silence for a hang."""
     return Heartbeat(
@@ -253,6 +256,7 @@ def beating(
         liveness or Liveness(),
         interval=0.01,
         hung_after=60,
+        on_hung=on_hung,
     )
 
 
@@ -270,7 +274,8 @@ def test_a_heartbeat_stops_once_the_training_has_long_shown_no_progress(
     job = claim_as(repository, "tester:1")
     now = [1000.0]
     liveness = Liveness(clock=lambda: now[0])
-    with beating(repository, job, lambda: False, liveness) as heartbeat:
+    hung_for: list[float] = []
+    with beating(repository, job, lambda: False, liveness, hung_for.append) as heartbeat:
         wait_for_beats(heartbeat, 2)
         # Progress within the window keeps it beating, however long the job runs.
         for _ in range(3):
@@ -280,6 +285,24 @@ def test_a_heartbeat_stops_once_the_training_has_long_shown_no_progress(
         now[0] += 61
         # It stops by itself, while the (hung) job is still inside the block.
         assert heartbeat.ended.wait(30)
+    assert hung_for == [61.0]
+
+
+def _hung_worker_process(database_url: str, job_id: str, lease: str) -> None:
+    """What a worker process does once its heartbeat finds the training hung."""
+    give_up_hung(Repository(Database(database_url)), job_id, lease, 700.0)
+
+
+def test_a_hung_worker_fails_its_job_and_exits_for_a_fresh_one(repository: Repository) -> None:
+    job = claim_as(repository, "tester:1")
+    process = multiprocessing.get_context("spawn").Process(
+        target=_hung_worker_process, args=(repository.database.url, job.id, job.lease)
+    )
+    process.start()
+    process.join(60)
+    assert process.exitcode == HUNG_EXIT_CODE
+    stored = repository.get_job(job.id)
+    assert (stored.status, stored.error) == (JobStatus.FAILED, hung_reason(700.0))
 
 
 def test_progress_callbacks_show_the_training_is_alive(repository: Repository) -> None:

@@ -26,3 +26,8 @@ def readyz(repository: RepositoryDep, runner: RunnerDep) -> Readiness:
     if not workers.healthy:
         raise NotReady(f"{workers.alive} of {workers.expected} training workers are alive")
     return Readiness(status="ready", workers_alive=workers.alive, workers_expected=workers.expected)
+
+
+# HEAD too, undocumented: load balancers and container runtimes often probe with it.
+for path, probe in (("/healthz", healthz), ("/readyz", readyz)):
+    router.add_api_route(path, probe, methods=["HEAD"], include_in_schema=False)

@@ -56,6 +56,9 @@ async def test_healthz_and_readyz_answer_when_all_is_well(tmp_path: Path) -> Non
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         assert ready.json() == {"status": "ready", "workers_alive": 1, "workers_expected": 1}
+        for path in ("/healthz", "/readyz"):
+            probe = await client.head(path)
+            assert (probe.status_code, probe.content) == (200, b"")
 
 
 async def test_readyz_is_a_503_problem_when_workers_are_down(tmp_path: Path) -> None:

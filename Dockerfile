@@ -21,7 +21,12 @@ RUN groupadd --gid 10001 planenet \
     && mkdir /data \
     && chown planenet:planenet /data
 COPY --from=build /dist/ /tmp/dist/
-RUN pip install --no-cache-dir /tmp/dist/*.whl && rm -rf /tmp/dist
+# The postgres extra adds the driver for a shared PostgreSQL database (scaling out). The wheel
+# pins nothing itself: its dependency ranges are in pyproject.toml.
+# hadolint ignore=DL3013
+RUN wheel="$(ls /tmp/dist/planenet-*.whl)" \
+    && pip install --no-cache-dir "${wheel}[postgres]" \
+    && rm -rf /tmp/dist
 USER 10001:10001
 WORKDIR /home/planenet
 VOLUME ["/data"]

@@ -12,6 +12,7 @@ from core.errors import (
 )
 from core.losses import binary_cross_entropy
 from core.network import Network
+from core.parameters import Parameters
 from core.training import (
     EarlyStopping,
     TrainingConfig,
@@ -22,6 +23,18 @@ from core.training import (
 from tests.core.conftest import small_parameters
 
 OPTIMIZER_SETUPS = [("gd", None), ("sgd", 32), ("momentum", None), ("adam", 16), ("adam", None)]
+
+
+def _assert_parameters_close(
+    trained: Parameters, reference: list[FloatArray], rtol: float, atol: float
+) -> None:
+    """A 2-h-1 network's parameters against a reference [W1, b1, W2, b2]."""
+    for got, expected in zip(
+        (trained.weights[0], trained.biases[0], trained.weights[1], trained.biases[1]),
+        reference,
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
 
 
 def _relu_loss_and_gradient(
@@ -198,13 +211,7 @@ def test_full_batch_gd_takes_the_tutorials_steps(blobs: Dataset) -> None:
         losses.append(loss)
         reference = [p - 0.5 * g for p, g in zip(reference, gradients, strict=True)]
     result = train(TrainingConfig(epochs=3), blobs, initial_parameters=start)
-    trained = result.network.parameters
-    for got, expected in zip(
-        (trained.weights[0], trained.biases[0], trained.weights[1], trained.biases[1]),
-        reference,
-        strict=True,
-    ):
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    _assert_parameters_close(result.network.parameters, reference, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(result.loss_history, losses, rtol=1e-12)
 
 
@@ -230,13 +237,7 @@ def test_mini_batches_are_reshuffled_every_epoch_and_keep_the_remainder(moons: D
             epoch_loss += loss * rows.size / len(moons)
         epoch_losses.append(epoch_loss)
 
-    trained = result.network.parameters
-    for got, expected in zip(
-        (trained.weights[0], trained.biases[0], trained.weights[1], trained.biases[1]),
-        reference,
-        strict=True,
-    ):
-        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14)
+    _assert_parameters_close(result.network.parameters, reference, rtol=1e-11, atol=1e-14)
     np.testing.assert_allclose(result.loss_history, epoch_losses, rtol=1e-12)
 
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 
+from threadpoolctl import threadpool_limits
+
 from service.domain import JobStatus
 from service.request_log import configure_logging
 from service.runner.identity import worker_name
@@ -52,6 +54,7 @@ def worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
+    use_one_math_thread()
     configure_logging(options.log_level)
     database = Database(options.database_url)
     repository = Repository(database)
@@ -69,6 +72,16 @@ def worker_main(
     finally:
         database.dispose()
         logger.info("worker stopped", extra={"worker": name})
+
+
+def use_one_math_thread() -> None:
+    """Run this process's NumPy maths (BLAS, OpenMP) on one thread, whatever the environment says.
+
+    A machine runs one worker per core, and each trains one job: BLAS pools of several
+    threads per worker fight over the same cores, and two jobs together then train far slower
+    than one alone. The limit holds for the life of the process.
+    """
+    threadpool_limits(limits=1)
 
 
 def _run_next_job(

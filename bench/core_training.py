@@ -12,43 +12,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from core.arrays import FloatArray, LabelArray
 from core.dataset import Dataset, make_dataset
 from core.generators import generate
 from core.parameters import Parameters
 from core.training import TrainingConfig, train
-
-FloatArray = np.ndarray
+from tests.helpers.tutorial import train_from
 
 IDENTICAL = 1e-9
 """Largest parameter difference for the two loops to count as giving identical results."""
-
-
-def tutorial_loop(
-    points: FloatArray, labels: FloatArray, parameters: dict[str, FloatArray], epochs: int
-) -> tuple[dict[str, FloatArray], list[float]]:
-    """The tutorial's training loop, written the tutorial's way, as the baseline."""
-    w1, b1, w2, b2 = (parameters[key].copy() for key in ("W1", "b1", "W2", "b2"))
-    m = points.shape[0]
-    losses = []
-    for _ in range(epochs):
-        z1 = np.dot(points, w1) + b1
-        a1 = np.maximum(0, z1)
-        z2 = np.dot(a1, w2) + b2
-        a2 = 1 / (1 + np.exp(-z2))
-        epsilon = 1e-8
-        loss = -(1 / m) * np.sum(
-            labels * np.log(a2 + epsilon) + (1 - labels) * np.log(1 - a2 + epsilon)
-        )
-        losses.append(float(np.squeeze(loss)))
-        dz2 = a2 - labels
-        dw2 = (1 / m) * np.dot(a1.T, dz2)
-        db2 = (1 / m) * np.sum(dz2, axis=0, keepdims=True)
-        da1 = np.dot(dz2, w2.T)
-        dz1 = da1 * (z1 > 0)
-        dw1 = (1 / m) * np.dot(points.T, dz1)
-        db1 = (1 / m) * np.sum(dz1, axis=0, keepdims=True)
-        w1, b1, w2, b2 = w1 - 0.5 * dw1, b1 - 0.5 * db1, w2 - 0.5 * dw2, b2 - 0.5 * db2
-    return {"W1": w1, "b1": b1, "W2": w2, "b2": b2}, losses
 
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:
@@ -81,7 +53,7 @@ def compare_with_tutorial(epochs: int, repeats: int) -> None:
     ours: list[Parameters] = []
     tutorial_seconds = best_of(
         repeats,
-        lambda: tutorial_result.append(tutorial_loop(dataset.points, labels, start, epochs)[0]),
+        lambda: tutorial_result.append(train_from(dataset.points, labels, start, epochs, 0.5)[0]),
     )
     our_seconds = best_of(
         repeats,
@@ -133,7 +105,7 @@ def scaling(quick: bool) -> None:
         print(f"  width {width:>4}: {time_per_epoch(dataset, (width,), epochs):10.1f} us/epoch")
 
 
-def _moons(n_points: int) -> tuple[FloatArray, FloatArray]:
+def _moons(n_points: int) -> tuple[FloatArray, LabelArray]:
     dataset = generate("moons", n_samples=n_points, noise=0.1, seed=0)
     return dataset.points, dataset.labels
 

@@ -12,8 +12,12 @@ import uvicorn
 from pydantic import ValidationError
 
 from service.app import create_app
-from service.request_log import configure_logging
-from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
+from service.domain.heartbeats import (
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+    HEARTBEAT_SECONDS,
+    MIN_HEARTBEAT_TIMEOUT_SECONDS,
+)
+from service.log import configure_logging
 from service.runner.standalone import run_worker_pool
 from service.settings import Settings, setting_env_name
 
@@ -32,7 +36,8 @@ FLAG_HELP = {
     "log_level": "critical, error, warning, info or debug",
     "job_heartbeat_timeout": (
         "seconds a running job may go without a heartbeat from its worker before it is "
-        f"marked failed (default 60, at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat "
+        f"marked failed (default {DEFAULT_HEARTBEAT_TIMEOUT_SECONDS:g}, at least "
+        f"{MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat "
         f"every {HEARTBEAT_SECONDS:g} s)"
     ),
 }

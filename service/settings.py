@@ -8,8 +8,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.figures import MAX_RESOLUTION
-from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
-from service.store.database import SQLITE_BUSY_TIMEOUT_MS
+from service.domain.heartbeats import (
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+    HEARTBEAT_SECONDS,
+    MIN_HEARTBEAT_TIMEOUT_SECONDS,
+    STORE_LOCK_WAIT_SECONDS,
+)
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -46,7 +50,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "info"
     job_heartbeat_timeout: float = Field(
-        default=60.0,
+        default=DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
         allow_inf_nan=False,
         description=(
             "seconds a running job may go without a heartbeat from its worker before it is "
@@ -93,7 +97,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} seconds: workers beat every "
                 f"{HEARTBEAT_SECONDS:g} s, and a beat may wait up to "
-                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s for the database"
+                f"{STORE_LOCK_WAIT_SECONDS:g} s for the database"
             )
         return value
 

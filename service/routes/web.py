@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from service.errors import NotFound
+from service.domain.errors import NotFound
 
 STATIC_DIRECTORY = Path(__file__).resolve().parent.parent / "static"
 JAVASCRIPT = "text/javascript; charset=utf-8"

@@ -3,6 +3,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.dataset import MAX_COORDINATE
+from core.network import DEFAULT_THRESHOLD
 from service.schemas.common import Point, RequestModel
 
 POINTS_DESCRIPTION = (
@@ -60,5 +61,7 @@ class Prediction(BaseModel):
     )
 
     model_id: str = Field(description="the model that answered")
-    labels: list[int] = Field(description="1 where the class-1 probability exceeds 0.5, else 0")
+    labels: list[int] = Field(
+        description=f"1 where the class-1 probability exceeds {DEFAULT_THRESHOLD:g}, else 0"
+    )
     probabilities: list[float] = Field(description="the probability of class 1 for each point")

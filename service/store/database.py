@@ -11,9 +11,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.heartbeats import STORE_LOCK_WAIT_SECONDS
 from service.store.tables import Base
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = round(STORE_LOCK_WAIT_SECONDS * 1000)
 # The PostgreSQL advisory lock held while the schema is created (any fixed number would do).
 SCHEMA_LOCK_KEY = 0x504C414E45
 

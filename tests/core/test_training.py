@@ -20,7 +20,7 @@ from core.training import (
     evaluate,
     train,
 )
-from tests.core.conftest import small_parameters
+from tests.helpers.parameters import small_parameters
 
 OPTIMIZER_SETUPS = [("gd", None), ("sgd", 32), ("momentum", None), ("adam", 16), ("adam", None)]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser import browser_context, chromium_executable
-from tests.e2e.conftest import ServerFactory
+from tests.helpers.server import ServerFactory
 
 __all__ = ["browser_context", "chromium_executable"]
 

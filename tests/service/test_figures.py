@@ -15,18 +15,10 @@ from pydantic import ValidationError
 from core.figures import MAX_RESOLUTION, boundary_figure, data_figure, loss_figure
 from core.network import Network
 from service.store.database import Database
-from service.store.records import ModelArtifacts
 from service.store.repository import Repository
-from tests.service.conftest import (
-    LONG_JOB,
-    QUICK_JOB,
-    assert_problem,
-    make_settings,
-    problem_fields,
-    serve,
-    wait_for_job,
-    wait_for_progress,
-)
+from tests.helpers.app import LONG_JOB, QUICK_JOB, await_job, await_progress, make_settings, serve
+from tests.helpers.problems import assert_problem, problem_fields
+from tests.helpers.store import ModelArtifacts, model_artifacts
 
 pytestmark = pytest.mark.anyio
 
@@ -57,10 +49,10 @@ async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
     )
     async with serve(settings) as client:
         submitted = (await client.post("/jobs", json=SPLIT_JOB)).json()
-        job = await wait_for_job(client, submitted["id"])
+        job = await await_job(client, submitted["id"])
         assert job["status"] == "succeeded", job
         database = Database(settings.resolved_database_url)
-        _, artifacts = Repository(database).get_model_artifacts(job["model_id"])
+        _, artifacts = model_artifacts(Repository(database), job["model_id"])
         database.dispose()
         yield Trained(client, job, job["model_id"], artifacts)
 
@@ -168,7 +160,7 @@ async def test_protected_figures_are_cached_privately(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, workers=1, api_key="k", protect_reads=True)
     async with serve(settings) as client:
         client.headers["X-API-Key"] = "k"
-        job = await wait_for_job(client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"])
+        job = await await_job(client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"])
         path = f"/models/{job['model_id']}/figures/data"
         response = await client.get(path)
         del client.headers["X-API-Key"]
@@ -242,7 +234,7 @@ async def test_a_running_jobs_loss_figure_grows(trained: Trained) -> None:
     client = trained.client
     job_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
     try:
-        await wait_for_progress(client, job_id)
+        await await_progress(client, job_id)
         epochs_drawn: list[int] = []
         with anyio.fail_after(30):
             while len(epochs_drawn) < 2 or epochs_drawn[-1] <= epochs_drawn[0]:

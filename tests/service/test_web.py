@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from service.routes.web import STATIC_DIRECTORY, plotly_js_path
-from tests.service.conftest import assert_problem, make_settings, serve
+from tests.helpers.app import make_settings, serve
+from tests.helpers.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 

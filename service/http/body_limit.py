@@ -3,8 +3,8 @@
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import BodyTooLarge
-from service.problems import error_response
+from service.domain.errors import BodyTooLarge
+from service.http.problems import error_response
 from service.settings import setting_env_name
 
 

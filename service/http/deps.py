@@ -1,17 +1,22 @@
-"""Request dependencies as `Annotated` aliases: settings, repository, runner and API-key checks.
+"""Request dependencies as `Annotated` aliases: the application's long-lived parts and key checks.
 
-They are ``async`` although they never await: FastAPI runs a plain ``def`` dependency in a
-worker thread, a hop per dependency per request that costs more than the work itself.
+The parts (settings, repository, runner, model cache, event hub) are built side by side in
+the lifespan and kept on ``app.state``; these only hand them out. They are ``async``
+although they never await: FastAPI runs a plain ``def`` dependency in a worker thread, a hop
+per dependency per request that costs more than the work itself.
 """
 
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from service.errors import Unauthorized
+from service.domain.errors import Unauthorized
+from service.event_hub import EventHub
+from service.model_cache import ModelCache
 from service.runner import Runner
+from service.schemas.common import problem_responses
 from service.settings import Settings
 from service.store.repository import Repository
 
@@ -34,9 +39,21 @@ async def get_runner(request: Request) -> Runner:
     return runner
 
 
+async def get_model_cache(request: Request) -> ModelCache:
+    cache: ModelCache = request.app.state.model_cache
+    return cache
+
+
+async def get_event_hub(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.event_hub
+    return hub
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RepositoryDep = Annotated[Repository, Depends(get_repository)]
 RunnerDep = Annotated[Runner, Depends(get_runner)]
+ModelCacheDep = Annotated[ModelCache, Depends(get_model_cache)]
+EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 
 def _check_key(
@@ -78,5 +95,14 @@ async def require_read_key(
 RequireKey = Annotated[None, Depends(require_key)]
 """Add ``_: RequireKey`` to a route that changes state."""
 
-ReadAccess = Annotated[None, Depends(require_read_key)]
-"""Add ``_: ReadAccess`` to a route that only reads."""
+
+def resource_router(prefix: str, tag: str) -> APIRouter:
+    """The router of one resource: every route checks the key for reads (when
+    ``protect_reads`` is set), and documents the 401 it may answer; writes add
+    ``_: RequireKey``."""
+    return APIRouter(
+        prefix=prefix,
+        tags=[tag],
+        dependencies=[Depends(require_read_key)],
+        responses=problem_responses(401),
+    )

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 
 from core.errors import CoreError
-from service.errors import (
+from service.domain.errors import (
     BodyTooLarge,
     InvalidInput,
     LimitExceeded,
@@ -29,7 +29,7 @@ from service.errors import (
     UnsupportedMediaType,
     WrongState,
 )
-from service.schemas.common import UNION_TAGS
+from service.domain.training import UNION_TAGS
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 PROBLEM_MEDIA_TYPE = "application/problem+json"

@@ -97,9 +97,8 @@ class EarlyStoppingConfig(ConfigPart):
 class TrainingSettings(ConfigPart):
     """The network and its training: everything of a job but its data and initial weights."""
 
-    hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: list(TUTORIAL.hidden_layers)
-    )
+    # A plain default (pydantic copies it per instance), so OpenAPI publishes it.
+    hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(default=list(TUTORIAL.hidden_layers))
     activation: str = Field(default=TUTORIAL.activation, json_schema_extra=one_of(ACTIVATIONS))
     init: str = Field(default=TUTORIAL.init, json_schema_extra=one_of(INITIALIZERS))
     epochs: int = Field(default=TUTORIAL.epochs, ge=1)

@@ -39,17 +39,18 @@ def create_app(
 ) -> FastAPI:
     """Build the PlaneNet API for ``settings`` (read from the environment when None).
 
-    The lifespan opens the store (creating its tables), marks failed the running jobs that
-    are abandoned (their worker process on this host is gone, or their heartbeat is older than
-    ``job_heartbeat_timeout``; jobs that other live processes run are left alone), starts the
-    runner, and stops it again on shutdown.
+    The lifespan opens the store (upgrading its schema to the newest revision unless
+    ``auto_migrate`` is off), marks failed the running jobs that are abandoned (their worker
+    process on this host is gone, or their heartbeat is older than ``job_heartbeat_timeout``;
+    jobs that other live processes run are left alone), starts the runner, and stops it again
+    on shutdown.
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
-        database.create_schema()
+        database.upgrade_schema(auto_upgrade=settings.auto_migrate)
         repository = Repository(database)
         JobRecovery(repository, settings.job_heartbeat_timeout).recover(INTERRUPTED_REASON)
         runner = runner_factory(settings, repository)

@@ -100,8 +100,10 @@ def schema_state(connection: Connection) -> SchemaState:
     )
 
 
-def upgrade_to_head(connection: Connection, allowed: bool = True) -> SchemaState:
-    """Bring the database to the newest revision; returns where it stood before.
+def upgrade_to_head(
+    connection: Connection, allowed: bool = True, target: str = "head"
+) -> SchemaState:
+    """Bring the database to the newest revision (or ``target``); returns where it stood.
 
     A v1 database is stamped at :data:`V1_REVISION` first (never recreated). When ``allowed``
     is False nothing is written, and a database not at the newest revision is refused.
@@ -127,10 +129,10 @@ def upgrade_to_head(connection: Connection, allowed: bool = True) -> SchemaState
     config = alembic_config(connection)
     if state.v1_tables:
         _stamp_v1(connection, config)
-    command.upgrade(config, "head")
+    command.upgrade(config, target)
     logger.info(
         "upgraded the database schema",
-        extra={"from_revision": state.effective_revision, "to_revision": state.head},
+        extra={"from_revision": state.effective_revision, "to_revision": target},
     )
     return state
 

@@ -27,6 +27,8 @@ def upgrade(settings: Settings) -> int:
         before = database.upgrade_schema()
         if before.at_head:
             print(f"the database is already at the newest revision, {before.head}")
+        elif before.v1_tables:
+            print(f"recognised a v1 database and brought it to revision {before.head}")
         else:
             print(f"upgraded the database from revision {before.describe()} to {before.head}")
 

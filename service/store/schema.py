@@ -30,6 +30,16 @@ V1_LATE_COLUMN = "history_version"
 logger = logging.getLogger("planenet.store")
 
 
+class _WithoutAlembicChatter(logging.Filter):
+    """Drops the lines Alembic logs on every run (its dialect), keeping those of upgrades."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Context impl", "Will assume"))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_WithoutAlembicChatter())
+
+
 class SchemaError(Exception):
     """The database's schema is not one this PlaneNet may use or upgrade; the message says why."""
 
@@ -121,10 +131,15 @@ def upgrade_to_head(
     if state.at_head:
         return state
     if not allowed:
+        where = (
+            "holds PlaneNet v1's tables with no schema revision recorded"
+            if state.v1_tables
+            else f"is at schema revision {state.describe()}"
+        )
         raise SchemaError(
-            f"the database is at revision {state.describe()} and this PlaneNet needs "
-            f"{state.head}, but automatic upgrades are off (PLANENET_AUTO_MIGRATE=false): run "
-            "`planenet db upgrade` with the same database settings first."
+            f"the database {where}, this PlaneNet needs revision {state.head}, and automatic "
+            "upgrades are off (PLANENET_AUTO_MIGRATE=false): run `planenet db upgrade` with "
+            "the same database settings first."
         )
     config = alembic_config(connection)
     if state.v1_tables:
@@ -132,7 +147,10 @@ def upgrade_to_head(
     command.upgrade(config, target)
     logger.info(
         "upgraded the database schema",
-        extra={"from_revision": state.effective_revision, "to_revision": target},
+        extra={
+            "from_revision": state.effective_revision,
+            "to_revision": state.head if target == "head" else target,
+        },
     )
     return state
 

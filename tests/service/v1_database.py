@@ -27,11 +27,15 @@ def v1_answers() -> dict[str, Any]:
 
 
 def load_v1_sqlite(path: Path) -> str:
-    """Write the v1 database to the SQLite file ``path``; returns its URL."""
+    """Write the v1 database to the SQLite file ``path``; returns its URL.
+
+    The file is in WAL mode, as v1 left its databases (a dump does not record it).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
     try:
         connection.executescript(SQLITE_DUMP.read_text())
+        connection.execute("PRAGMA journal_mode=WAL")
     finally:
         connection.close()
     return f"sqlite:///{path}"

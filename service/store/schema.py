@@ -34,10 +34,11 @@ class _WithoutAlembicChatter(logging.Filter):
     """Drops the lines Alembic logs on every run (its dialect), keeping those of upgrades."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(("Context impl", "Will assume"))
+        return not record.getMessage().startswith(("Context impl", "Will assume", "setting up"))
 
 
-logging.getLogger("alembic.runtime.migration").addFilter(_WithoutAlembicChatter())
+for _name in ("alembic.runtime.migration", "alembic.runtime.plugins"):
+    logging.getLogger(_name).addFilter(_WithoutAlembicChatter())
 
 
 class SchemaError(Exception):

@@ -1,6 +1,7 @@
 """Engine and session creation: SQLite tuned for concurrent readers and one writer, or any URL."""
 
 import json
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from service.store.schema import (
 __all__ = ["Database", "SchemaError", "SchemaState"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+logger = logging.getLogger("planenet.store")
 # The PostgreSQL advisory lock held while the schema is upgraded (any fixed number would do).
 SCHEMA_LOCK_KEY = 0x504C414E45
 
@@ -54,7 +56,17 @@ class Database:
         :class:`SchemaError` (the database left as it was) when it cannot be used.
         """
         with self._schema_transaction() as connection:
-            return upgrade_to_head(connection, allowed=auto_upgrade)
+            before = upgrade_to_head(connection, allowed=auto_upgrade)
+        if not before.at_head:
+            logger.info(
+                "upgraded the database schema",
+                extra={
+                    "from_revision": before.effective_revision,
+                    "to_revision": before.head,
+                    "v1_database_recognised": before.v1_tables,
+                },
+            )
+        return before
 
     def schema_state(self) -> SchemaState:
         """Where the schema stands among the migrations (nothing is written)."""

@@ -27,8 +27,6 @@ V1_TABLES = frozenset({"jobs", "models"})
 # Added to jobs during v1: a database from before it lacks it, and gets it with its default.
 V1_LATE_COLUMN = "history_version"
 
-logger = logging.getLogger("planenet.store")
-
 
 class _WithoutAlembicChatter(logging.Filter):
     """Drops the lines Alembic logs on every run (its dialect), keeping those of upgrades."""
@@ -146,13 +144,6 @@ def upgrade_to_head(
     if state.v1_tables:
         _stamp_v1(connection, config)
     command.upgrade(config, target)
-    logger.info(
-        "upgraded the database schema",
-        extra={
-            "from_revision": state.effective_revision,
-            "to_revision": state.head if target == "head" else target,
-        },
-    )
     return state
 
 
@@ -173,7 +164,6 @@ def _stamp_v1(connection: Connection, config: Config) -> None:
                 "jobs", Column(V1_LATE_COLUMN, Integer(), server_default="0", nullable=False)
             )
     command.stamp(config, V1_REVISION)
-    logger.info("recognised a v1 database", extra={"revision": V1_REVISION})
 
 
 def differences(connection: Connection) -> list[Any]:

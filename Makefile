@@ -22,12 +22,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-## lint: the quality gates CI applies
+## lint: the quality gates CI applies (db check: the migrations match the tables in code)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/planenet db check --data-dir "$$(mktemp -d)"
 
 ## format: rewrite the sources in the house style
 format: install

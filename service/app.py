@@ -48,18 +48,18 @@ def create_app(
 ) -> FastAPI:
     """Build the PlaneNet API for ``settings`` (read from the environment when None).
 
-    The lifespan builds the long-lived parts side by side: the store (creating its tables),
-    the model cache and the event hub over it, and the runner. It first marks failed the
-    running jobs that are abandoned (their worker process on this host is gone, or their
-    heartbeat is older than ``job_heartbeat_timeout``; jobs that other live processes run are
-    left alone), and stops everything again on shutdown.
+    The lifespan builds the long-lived parts side by side: the store (upgrading its schema to
+    the newest revision unless ``auto_migrate`` is off), the model cache and the event hub over
+    it, and the runner. It first marks failed the running jobs that are abandoned (their worker
+    process on this host is gone, or their heartbeat is older than ``job_heartbeat_timeout``;
+    jobs that other live processes run are left alone), and stops everything again on shutdown.
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
-        database.create_schema()
+        database.upgrade_schema(auto_upgrade=settings.auto_migrate)
         repository = Repository(database)
         JobRecovery(repository, settings.job_heartbeat_timeout).recover(INTERRUPTED_REASON)
         runner = runner_factory(settings, repository)

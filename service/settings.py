@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; None means SQLite at {data_dir}/planenet.db"
     )
+    auto_migrate: bool = Field(
+        default=True,
+        description=(
+            "bring the database to the newest schema revision at start; when off, a database "
+            "behind is refused until `planenet db upgrade` is run"
+        ),
+    )
     workers: int = Field(
         default_factory=_default_workers,
         ge=0,

@@ -29,7 +29,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     backend = getattr(request, "param", "sqlite")
     if backend == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'store' / 'planenet.db'}")
-        database.create_schema()
+        database.upgrade_schema()
         yield database
         database.dispose()
         return
@@ -38,7 +38,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     name = server.create_database()
     database = Database(server.url(name))
     try:
-        database.create_schema()
+        database.upgrade_schema()
         yield database
     finally:
         database.dispose()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from core.dataset import make_dataset
@@ -336,6 +336,8 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
     database: Database,
 ) -> None:
     Base.metadata.drop_all(database.engine)
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
     starters = 4
     start_together = threading.Barrier(starters, timeout=60)
 
@@ -344,11 +346,15 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
         own = Database(database.url)
         try:
             start_together.wait()
-            own.create_schema()
+            own.upgrade_schema()
         finally:
             own.dispose()
 
     with ThreadPoolExecutor(max_workers=starters) as pool:
         list(pool.map(start, range(starters)))
-    assert sorted(inspect(database.engine).get_table_names()) == ["jobs", "models"]
+    assert sorted(inspect(database.engine).get_table_names()) == [
+        "alembic_version",
+        "jobs",
+        "models",
+    ]
     assert train_one(Repository(database))

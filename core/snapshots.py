@@ -84,7 +84,7 @@ class SnapshotRecorder:
 
     def due(self, epoch: int) -> bool:
         """Whether the parameters after ``epoch`` updates should be recorded now."""
-        return self._next < self.schedule.shape[0] and epoch >= self.schedule[self._next]
+        return self._next < self.schedule.shape[0] and epoch >= int(self.schedule[self._next])
 
     def record(self, epoch: int, vector: FloatArray) -> None:
         """Keep a copy of ``vector`` (parameter_count,) as the parameters after ``epoch``

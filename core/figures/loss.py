@@ -48,10 +48,10 @@ def loss_figure(
     if metric not in _METRICS:
         raise ConfigError(f"metric: unknown metric {metric!r}; known metrics: loss, accuracy")
     style = _METRICS[metric]
-    training = _history(loss_history, f"{metric}_history")
+    training = loss_history_array(loss_history, f"{metric}_history")
     curves = [(f"Training {style.noun}", training, TRAINING_LOSS_COLOR)]
     if validation_loss_history is not None:
-        validation = _history(validation_loss_history, f"validation_{metric}_history")
+        validation = loss_history_array(validation_loss_history, f"validation_{metric}_history")
         curves.append((f"Validation {style.noun}", validation, VALIDATION_LOSS_COLOR))
     traces = []
     for name, values, color in curves:
@@ -88,9 +88,9 @@ def _scale_buttons(linear_range: list[float]) -> dict[str, Any]:
         "direction": "right",
         "showactive": True,
         "active": 0,
-        "x": 1.0,
-        "xanchor": "right",
-        "y": 1.15,
+        "x": 1.02,
+        "xanchor": "left",
+        "y": 0.0,
         "yanchor": "bottom",
         "buttons": [
             {
@@ -107,7 +107,7 @@ def _scale_buttons(linear_range: list[float]) -> dict[str, Any]:
     }
 
 
-def _history(values: ArrayLike, name: str) -> FloatArray:
+def loss_history_array(values: ArrayLike, name: str) -> FloatArray:
     """``values`` as a flat float64 array of finite numbers, shape (epochs,)."""
     try:
         history = np.asarray(values, dtype=np.float64)

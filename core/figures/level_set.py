@@ -17,6 +17,7 @@ from core.figures.grid import PlaneGrid, PredictProba, probabilities_at
 from core.network import DEFAULT_THRESHOLD
 
 IdArray = NDArray[np.intp]
+BoolArray = NDArray[np.bool_]
 
 LEVEL_TOLERANCE = 1e-6
 """Every vertex's probability lies within this of the level (see :func:`level_curves`)."""
@@ -27,6 +28,7 @@ SIMPLIFY_CELLS = 0.1
 """Vertices closer than this many grid cells to the chord that skips them are dropped."""
 _SMALLEST_PROBABILITY = 1e-300
 _LARGEST_PROBABILITY = 1.0 - 2.0**-53
+_SMALLEST_BRACKET = 4 * float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,17 @@ def level_curves(
     crossings = _crossed_edges(grid, probabilities, horizontal, vertical)
     vertices = refine_crossings(predict_proba, crossings, level)
     segments = _cell_segments(predict_proba, grid, above, (horizontal_id, vertical_id), level)
+    paths = _join(segments, n_vertices)
+    if simplify_cells <= 0:
+        return [vertices[path] for path in paths]
     step = np.array([grid.xs[1] - grid.xs[0], grid.ys[1] - grid.ys[0]])
-    curves = []
-    for path in _join(segments, n_vertices):
-        curve = vertices[path]
-        if simplify_cells > 0 and curve.shape[0] > 2:
-            curve = curve[_douglas_peucker(curve / step, simplify_cells)]
-        curves.append(curve)
-    return curves
+    chained = np.concatenate([vertices[path] for path in paths])
+    keep = _douglas_peucker(chained / step, [len(path) for path in paths], simplify_cells)
+    ends = np.cumsum([len(path) for path in paths])
+    return [
+        chained[start:end][keep[start:end]]
+        for start, end in zip(ends - [len(path) for path in paths], ends, strict=True)
+    ]
 
 
 def _crossed_edges(
@@ -117,51 +122,54 @@ def refine_crossings(
 ) -> FloatArray:
     """Points (v, 2), one on each of the ``crossings``, where the model meets ``level``.
 
-    The search is regula falsi with the Illinois
-    correction on the logit, which is exact in one step wherever the logit is linear along
-    the segment (a ReLU network's is, piecewise), and falls back on bisection when a step
-    would leave the bracket. All segments move together: one model call per step.
+    The search is regula falsi with the Illinois correction on the logit, which is exact in
+    one step wherever the logit is linear along the segment (a ReLU network's is,
+    piecewise), and falls back on bisection when a step would leave the bracket. All
+    unfinished segments move together, one model call per step; a segment is finished when
+    its best point is within :data:`REFINE_TOLERANCE` of the level or its bracket cannot
+    shrink any more.
     """
-    starts, ends = crossings.starts, crossings.ends
-    start_values, end_values = crossings.start_values, crossings.end_values
-    below_at_start = start_values <= level
-    low = np.where(below_at_start[:, None], starts, ends)  # the end at or below the level
-    high = np.where(below_at_start[:, None], ends, starts)
-    low_values = np.where(below_at_start, start_values, end_values)
-    high_values = np.where(below_at_start, end_values, start_values)
-    target = _logit(np.array(level))
-
-    t_low, t_high = np.zeros(len(low)), np.ones(len(low))
-    g_low, g_high = _logit(low_values) - target, _logit(high_values) - target
+    below_at_start = crossings.start_values <= level
+    low = np.where(below_at_start[:, None], crossings.starts, crossings.ends)  # at or below
+    high = np.where(below_at_start[:, None], crossings.ends, crossings.starts)
+    low_values = np.where(below_at_start, crossings.start_values, crossings.end_values)
+    high_values = np.where(below_at_start, crossings.end_values, crossings.start_values)
     low_is_closer = np.abs(low_values - level) <= np.abs(high_values - level)
     best = np.where(low_is_closer[:, None], low, high)
     best_error = np.minimum(np.abs(low_values - level), np.abs(high_values - level))
-    kept_side = np.zeros(len(low), dtype=np.int8)  # -1: low moved last; +1: high moved last
-    done = best_error <= REFINE_TOLERANCE
+
+    # The unfinished segments, compacted after each step: the point at t is low + t * span.
+    target = _logit(np.array(level))
+    index = np.flatnonzero(best_error > REFINE_TOLERANCE)
+    origin, span = low[index], high[index] - low[index]
+    t_low, t_high = np.zeros(index.size), np.ones(index.size)
+    g_low, g_high = _logit(low_values[index]) - target, _logit(high_values[index]) - target
+    moved_low_last = np.zeros(index.size, dtype=bool)
+    moved_high_last = np.zeros(index.size, dtype=bool)
     for _ in range(MAX_REFINE_STEPS):
-        active = np.flatnonzero(~done)
-        if active.size == 0:
+        if index.size == 0:
             break
-        tl, th, gl, gh = t_low[active], t_high[active], g_low[active], g_high[active]
-        t = tl - gl * (th - tl) / (gh - gl)
-        t = np.where((t > tl) & (t < th), t, 0.5 * (tl + th))
-        points = low[active] + t[:, None] * (high[active] - low[active])
+        t = t_low - g_low * (t_high - t_low) / (g_high - g_low)
+        t = np.where((t > t_low) & (t < t_high), t, 0.5 * (t_low + t_high))
+        points = origin + t[:, None] * span
         values = probabilities_at(predict_proba, points)
         error = np.abs(values - level)
-        better = error < best_error[active]
-        best[active[better]] = points[better]
-        best_error[active[better]] = error[better]
+        better = error < best_error[index]
+        best[index[better]] = points[better]
+        best_error[index[better]] = error[better]
 
         g = _logit(values) - target
         below = values <= level
-        moved_low, moved_high = active[below], active[~below]
-        g_high[moved_low[kept_side[moved_low] == -1]] *= 0.5
-        g_low[moved_high[kept_side[moved_high] == 1]] *= 0.5
-        t_low[moved_low], g_low[moved_low] = t[below], g[below]
-        t_high[moved_high], g_high[moved_high] = t[~below], g[~below]
-        kept_side[moved_low], kept_side[moved_high] = -1, 1
-        exhausted = t_high[active] - t_low[active] <= 4 * np.finfo(np.float64).eps
-        done[active] = (best_error[active] <= REFINE_TOLERANCE) | exhausted
+        # Illinois: when the same end moves twice in a row, halve the other end's value.
+        g_high = np.where(below & moved_low_last, 0.5 * g_high, g_high)
+        g_low = np.where(~below & moved_high_last, 0.5 * g_low, g_low)
+        t_low, g_low = np.where(below, t, t_low), np.where(below, g, g_low)
+        t_high, g_high = np.where(below, t_high, t), np.where(below, g_high, g)
+        moved_low_last, moved_high_last = below, ~below
+        going = (best_error[index] > REFINE_TOLERANCE) & (t_high - t_low > _SMALLEST_BRACKET)
+        index, origin, span = index[going], origin[going], span[going]
+        t_low, t_high, g_low, g_high = t_low[going], t_high[going], g_low[going], g_high[going]
+        moved_low_last, moved_high_last = moved_low_last[going], moved_high_last[going]
     return best
 
 
@@ -256,26 +264,37 @@ def _join(segments: IdArray, n_vertices: int) -> list[list[int]]:
     return paths
 
 
-def _douglas_peucker(curve: FloatArray, tolerance: float) -> IdArray:
-    """Indices of the vertices of ``curve`` (k, 2) to keep: the ends and every vertex farther
-    than ``tolerance`` from the chord that would replace it (Douglas-Peucker)."""
-    keep = np.zeros(curve.shape[0], dtype=bool)
-    keep[[0, -1]] = True
-    stack = [(0, curve.shape[0] - 1)]
-    while stack:
-        first, last = stack.pop()
-        if last - first < 2:
-            continue
-        chord = curve[last] - curve[first]
-        offsets = curve[first + 1 : last] - curve[first]
-        length_squared = float(chord @ chord)
-        along = np.zeros(offsets.shape[0])
-        if length_squared > 0:  # a closed curve's chord from its start back to itself is 0
-            along = np.clip(offsets @ chord / length_squared, 0.0, 1.0)
-        distances = np.hypot(*(offsets - np.multiply.outer(along, chord)).T)
-        farthest = int(np.argmax(distances))
-        if distances[farthest] > tolerance:
-            middle = first + 1 + farthest
-            keep[middle] = True
-            stack += [(first, middle), (middle, last)]
-    return np.flatnonzero(keep)
+def _douglas_peucker(chained: FloatArray, lengths: list[int], tolerance: float) -> BoolArray:
+    """Which vertices of the curves chained in ``chained`` (sum(lengths), 2) to keep: each
+    curve's ends and every vertex farther than ``tolerance`` from the chord that would
+    replace it (Douglas-Peucker), all curves' ranges split together, level by level."""
+    keep = np.zeros(chained.shape[0], dtype=bool)
+    last = np.cumsum(lengths) - 1
+    first = last - np.asarray(lengths) + 1
+    keep[first] = keep[last] = True
+    while True:
+        wide = last - first >= 2
+        first, last = first[wide], last[wide]
+        if first.size == 0:
+            return keep
+        inner_counts = last - first - 1
+        range_of = np.repeat(np.arange(first.size), inner_counts)  # the range of each inner
+        range_starts = np.cumsum(inner_counts) - inner_counts  # where each range's inners begin
+        inner = first[range_of] + 1 + np.arange(range_of.size) - range_starts[range_of]
+        chord = (chained[last] - chained[first])[range_of]
+        offset = chained[inner] - chained[first][range_of]
+        length_squared = np.einsum("ij,ij->i", chord, chord)
+        # Distance to the chord as a segment (a closed curve's first chord has length 0).
+        along = np.einsum("ij,ij->i", offset, chord) / np.where(
+            length_squared > 0, length_squared, 1
+        )
+        along = np.clip(along, 0.0, 1.0)
+        distance = np.hypot(*(offset - along[:, None] * chord).T)
+        farthest = np.maximum.reduceat(distance, range_starts)
+        at_farthest = np.flatnonzero(distance == farthest[range_of])
+        _, first_of_range = np.unique(range_of[at_farthest], return_index=True)
+        chosen = inner[at_farthest[first_of_range]]  # one per range, in range order
+        split = farthest > tolerance
+        keep[chosen[split]] = True
+        first = np.concatenate([first[split], chosen[split]])
+        last = np.concatenate([chosen[split], last[split]])

@@ -9,12 +9,12 @@ from core.arrays import FloatArray
 
 CLASS_COLORS = ("#fa5252", "#4c6ef5")
 REGION_COLORSCALE = [[0, "#ffc9c9"], [1, "#a5d8ff"]]
-ACTIVATION_COLORSCALE = [[0, CLASS_COLORS[0]], [0.5, "#e9ecef"], [1, CLASS_COLORS[1]]]
+BACKGROUND_COLOR = "#e9ecef"
+ACTIVATION_COLORSCALE = [[0, CLASS_COLORS[0]], [0.5, BACKGROUND_COLOR], [1, CLASS_COLORS[1]]]
 """Neuron maps: class 0's red below the middle of a layer's range, class 1's blue above."""
 TRAINING_LOSS_COLOR = "#7048e8"
 VALIDATION_LOSS_COLOR = "#f08c00"
 BOUNDARY_LINE_COLOR = "#343a40"
-BACKGROUND_COLOR = "#e9ecef"
 MARKER_SIZE = 8
 VALIDATION_SYMBOL = "circle-open"
 """Validation points are drawn hollow, training points filled."""

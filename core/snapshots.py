@@ -14,6 +14,9 @@ How a training loop hooks the recorder in (one check per epoch, a copy only when
             recorder.record(epoch + 1, vector)
     recorder.finish(epochs_run, vector)              # early stop or cancel: the last state
 
+A snapshot's vector is a network again through
+``Network(FlatParameters(layer_sizes, vector).to_parameters(), activation)``.
+
 ``due`` is also right when checked only now and then (from a progress callback): a snapshot
 is then taken at the first check at or after each scheduled epoch, under the epoch it was
 actually taken at.

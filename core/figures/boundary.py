@@ -34,6 +34,7 @@ def boundary_figure(
     mode: BoundaryMode = "regions",
     *,
     validation: Dataset | None = None,
+    epoch: int | None = None,
 ) -> Figure:
     """The model's decision over a grid around the points, with the points on top.
 
@@ -47,6 +48,8 @@ def boundary_figure(
     of the JSON; ``"probability"`` the probability itself on a colour bar, with the 0.5 level
     traced by the same contour trace. Grid coordinates and probabilities are rounded to keep
     a 200 x 200 grid small; the curve's vertices are not, so they stay on the boundary.
+    ``epoch`` marks a snapshot taken during training: the title names it, and so does
+    ``layout.meta.epoch``.
     """
     if mode not in BOUNDARY_MODES:
         raise ConfigError(
@@ -59,7 +62,11 @@ def boundary_figure(
     else:
         curve = boundary_curve_trace(level_curves(predict_proba, grid, probabilities))
         surfaces = [regions_surface(grid, probabilities), curve] if mode == "regions" else [curve]
-    layout = axes_layout("Decision boundary")
+    layout = axes_layout(
+        "Decision boundary" if epoch is None else f"Decision boundary at epoch {epoch}"
+    )
+    if epoch is not None:
+        layout["meta"] = {"epoch": epoch}
     if mode == "contour":  # no surface to frame the plot: frame it on the grid
         layout["xaxis"]["range"] = [float(grid.xs[0]), float(grid.xs[-1])]
         layout["yaxis"]["range"] = [float(grid.ys[0]), float(grid.ys[-1])]

@@ -203,3 +203,11 @@ def test_an_unknown_metric_is_refused(metric: Any) -> None:
 def test_a_malformed_accuracy_history_names_itself() -> None:
     with pytest.raises(DataError, match="validation_accuracy_history"):
         loss_figure([0.5], [float("nan")], metric="accuracy")
+
+
+def test_a_snapshot_boundary_names_its_epoch() -> None:
+    figure = boundary_figure(_two_discs, _spread(), 20, "contour", epoch=1234)
+    check_figure(figure)
+    assert figure["layout"]["meta"] == {"epoch": 1234}
+    assert figure["layout"]["title"]["text"] == "Decision boundary at epoch 1234"
+    assert "meta" not in boundary_figure(_two_discs, _spread(), 20)["layout"]

@@ -6,7 +6,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.backprop import FlatParameters
 from core.errors import ConfigError
+from core.network import Network
+from core.parameters import make_parameters
 from core.snapshots import MAX_SNAPSHOT_BYTES, SnapshotRecorder, snapshot_epochs
 
 
@@ -130,3 +133,23 @@ def test_snapshots_must_come_in_increasing_epochs() -> None:
         recorder.record(3, _state(3, 1))
     with pytest.raises(ConfigError, match="parameter_count"):
         SnapshotRecorder(10, parameter_count=0)
+
+
+def test_a_recorded_vector_becomes_the_same_network_again() -> None:
+    rng = np.random.default_rng(8)
+    sizes = (2, 5, 3, 1)
+    parameters = make_parameters(
+        [rng.normal(size=(a, b)) for a, b in itertools.pairwise(sizes)],
+        [rng.normal(size=b) for b in sizes[1:]],
+    )
+    flat = FlatParameters.from_parameters(parameters)
+    recorder = SnapshotRecorder(10, parameter_count=flat.vector.size)
+    recorder.record(0, flat.vector)
+    flat.vector[:] = 0.0  # training moves on; the snapshot keeps its copy
+    restored = FlatParameters(sizes, recorder.vectors[0].copy()).to_parameters()
+    assert restored.equals(parameters)
+    points = rng.normal(size=(50, 2))
+    np.testing.assert_array_equal(
+        Network(restored, "tanh").predict_proba(points),
+        Network(parameters, "tanh").predict_proba(points),
+    )

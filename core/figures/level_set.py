@@ -7,6 +7,7 @@ through the cells into polylines, closed ones repeating their first vertex, and 
 (Douglas-Peucker) where the curve is straighter than a tenth of a grid cell.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,17 +75,21 @@ def level_curves(
     crossings = _crossed_edges(grid, probabilities, horizontal, vertical)
     vertices = refine_crossings(predict_proba, crossings, level)
     segments = _cell_segments(predict_proba, grid, above, (horizontal_id, vertical_id), level)
-    paths = _join(segments, n_vertices)
+    curves = [vertices[path] for path in _join(segments, n_vertices)]
     if simplify_cells <= 0:
-        return [vertices[path] for path in paths]
+        return curves
+    return _thinned(curves, grid, simplify_cells)
+
+
+def _thinned(curves: list[FloatArray], grid: PlaneGrid, tolerance_cells: float) -> list[FloatArray]:
+    """``curves`` without the vertices closer than ``tolerance_cells`` grid cells to the
+    chord that skips them (distances measured in cells, so both axes count alike)."""
+    lengths = [curve.shape[0] for curve in curves]
+    chained = np.concatenate(curves)
     step = np.array([grid.xs[1] - grid.xs[0], grid.ys[1] - grid.ys[0]])
-    chained = np.concatenate([vertices[path] for path in paths])
-    keep = _douglas_peucker(chained / step, [len(path) for path in paths], simplify_cells)
-    ends = np.cumsum([len(path) for path in paths])
-    return [
-        chained[start:end][keep[start:end]]
-        for start, end in zip(ends - [len(path) for path in paths], ends, strict=True)
-    ]
+    keep = _douglas_peucker(chained / step, lengths, tolerance_cells)
+    bounds = np.cumsum([0, *lengths])
+    return [chained[start:end][keep[start:end]] for start, end in itertools.pairwise(bounds)]
 
 
 def _crossed_edges(

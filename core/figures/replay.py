@@ -63,11 +63,11 @@ def replay_figure(
     """
     checked = _checked_snapshots(snapshots)
     grid = plane_grid(plane_points(dataset, validation), resolution)
-    losses = [("Training loss", loss_history_array(loss_history, "loss_history"))]
+    training = loss_history_array(loss_history, "loss_history")
+    loss_curves = [_LossCurve("Training loss", training, TRAINING_LOSS_COLOR)]
     if validation_loss_history is not None:
         validation_losses = loss_history_array(validation_loss_history, "validation_loss_history")
-        losses.append(("Validation loss", validation_losses))
-    loss_curves = [_LossCurve(name, values) for name, values in losses]
+        loss_curves.append(_LossCurve("Validation loss", validation_losses, VALIDATION_LOSS_COLOR))
 
     points = point_traces(dataset, validation)
     first_loss_trace = 2 + len(points)
@@ -150,8 +150,9 @@ def _regions_style(grid: PlaneGrid) -> dict[str, Any]:
 class _LossCurve:
     """One loss history (epochs,), thinned once, cut at each frame's epoch."""
 
-    def __init__(self, name: str, values: FloatArray) -> None:
+    def __init__(self, name: str, values: FloatArray, color: str) -> None:
         self.name = name
+        self.color = color
         self.values = round_to_span(values, float(values.max()) if values.size else None)
         self.kept = thin_indices(values, REPLAY_LOSS_POINTS)
 
@@ -168,13 +169,10 @@ class _LossCurve:
         return {
             "mode": "lines",
             "name": self.name,
-            "line": {"color": _LOSS_COLORS[self.name]},
+            "line": {"color": self.color},
             "xaxis": "x2",
             "yaxis": "y2",
         }
-
-
-_LOSS_COLORS = {"Training loss": TRAINING_LOSS_COLOR, "Validation loss": VALIDATION_LOSS_COLOR}
 
 
 def _title(epoch: int) -> str:

@@ -99,8 +99,10 @@ async def test_the_boundary_figure_is_the_cores_on_the_stored_model(
     assert figure == boundary_figure(
         network.predict_proba, artifacts.train_set, resolution=40, mode=mode
     )
-    surface, class_0, class_1 = figure["data"]
+    surface, *curve, class_0, class_1 = figure["data"]
     assert surface["type"] == "contour"
+    # Regions mode draws the exact boundary curve over the regions; probability mode does not.
+    assert [trace["mode"] for trace in curve] == (["lines"] if mode == "regions" else [])
     assert len(surface["x"]) == len(surface["y"]) == len(surface["z"]) == 40
     values = {value for row in surface["z"] for value in row}
     if mode == "regions":

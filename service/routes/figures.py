@@ -110,18 +110,25 @@ def model_boundary_figure(
     ] = None,
     mode: Annotated[
         BoundaryMode,
-        Query(description="regions: the two classes' regions; probability: P(class 1)"),
+        Query(
+            description=(
+                "regions: the two classes' regions and the exact boundary; probability: "
+                "P(class 1); contour: the exact boundary curve alone (a small answer)"
+            )
+        ),
     ] = "regions",
 ) -> Response:
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
     check_limit("resolution", resolution, settings, "max_boundary_resolution")
     loaded = cache.get(model_id)
+    datasets = loaded.datasets()
     figure = boundary_figure(
         loaded.network.predict_proba,
-        loaded.datasets().train_set,
+        datasets.train_set,
         resolution=resolution,
         mode=mode,
+        validation=datasets.validation_set,
     )
     return model_figure_response(request, figure, settings)
 
@@ -134,7 +141,8 @@ def model_boundary_figure(
 def model_data_figure(
     model_id: str, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    figure = data_figure(cache.get(model_id).datasets().train_set)
+    datasets = cache.get(model_id).datasets()
+    figure = data_figure(datasets.train_set, validation=datasets.validation_set)
     return model_figure_response(request, figure, settings)
 
 

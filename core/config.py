@@ -36,7 +36,8 @@ class TrainingConfig:
 
     ``batch_size`` None trains on the full batch each epoch; a number trains on mini-batches
     of that size, reshuffled every epoch (a size above the number of points means the full
-    batch). ``l2`` adds ``l2 / (2 n) * sum(W ** 2)`` over the weights to the loss. ``seed``
+    batch). ``l2`` adds ``l2 / (2 n) * sum(W ** 2)`` and ``l1`` adds ``l1 / n * sum(|W|)`` over the
+    weights (not the biases) to the loss, n being the batch size. ``seed``
     drives the initial weights and the shuffling, so a configuration always gives
     bit-identical parameters.
     """
@@ -49,6 +50,7 @@ class TrainingConfig:
     optimizer: str = "gd"
     batch_size: int | None = None
     l2: float = 0.0
+    l1: float = 0.0
     momentum: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
@@ -72,8 +74,10 @@ class TrainingConfig:
             raise ConfigError(f"batch_size: must be at least 1 or null, got {self.batch_size}")
         _require_positive("learning_rate", self.learning_rate)
         _require_positive("epsilon", self.epsilon)
-        if not (math.isfinite(self.l2) and self.l2 >= 0.0):
-            raise ConfigError(f"l2: must be a finite number >= 0, got {self.l2}")
+        for name in ("l2", "l1"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise ConfigError(f"{name}: must be a finite number >= 0, got {value}")
         for name in ("momentum", "beta1", "beta2"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:

@@ -211,7 +211,8 @@ class _TrainingRun:
                 self.shuffled_labels[:, start : start + self.batch_size],
                 self.parameters,
                 self.gradient,
-                self.config.l2,
+                l2=self.config.l2,
+                l1=self.config.l1,
             )
             self.optimizer.step(self.parameters.vector, self.gradient.vector, 1.0 / rows)
             epoch_loss += batch_loss * rows / self.n_points
@@ -266,7 +267,12 @@ class _TrainingRun:
             if full_batch is not None:
                 self._validate(epoch)
                 loss = full_batch.loss_and_gradient(
-                    self.points, self.labels, self.parameters, self.gradient, self.config.l2
+                    self.points,
+                    self.labels,
+                    self.parameters,
+                    self.gradient,
+                    l2=self.config.l2,
+                    l1=self.config.l1,
                 )
                 stopped_early = self._record(epoch, loss)
                 if not stopped_early:

@@ -41,6 +41,8 @@ def training_config(config: dict[str, Any]) -> TrainingConfig:
         optimizer=config["optimizer"],
         batch_size=config["batch_size"],
         l2=config["l2"],
+        # Configurations stored before L1 existed have no "l1": they trained without it.
+        l1=config.get("l1", 0.0),
         momentum=config["momentum"],
         beta1=config["beta1"],
         beta2=config["beta2"],

@@ -112,6 +112,7 @@ class TrainingRequest(RequestModel):
     optimizer: str = Field(default="gd", json_schema_extra=_enum(OPTIMIZERS))
     batch_size: int | None = Field(default=None, ge=1, description="null: full batch")
     l2: FiniteFloat = Field(default=0.0, ge=0.0)
+    l1: FiniteFloat = Field(default=0.0, ge=0.0)
     momentum: FiniteFloat = Field(default=0.9, ge=0.0, lt=1.0)
     beta1: FiniteFloat = Field(default=0.9, ge=0.0, lt=1.0)
     beta2: FiniteFloat = Field(default=0.999, ge=0.0, lt=1.0)

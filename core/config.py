@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from core.activations import get_activation
 from core.errors import ConfigError
+from core.features import DEFAULT_FEATURES, check_features
 from core.initializers import check_initializer
 from core.optimizers import Hyperparameters, check_optimizer
 
@@ -34,15 +35,17 @@ class EarlyStopping:
 class TrainingConfig:
     """A training run; the defaults reproduce the tutorial (2-4-1, ReLU, full-batch GD).
 
-    ``batch_size`` None trains on the full batch each epoch; a number trains on mini-batches
-    of that size, reshuffled every epoch (a size above the number of points means the full
-    batch). ``l2`` adds ``l2 / (2 n) * sum(W ** 2)`` and ``l1`` adds ``l1 / n * sum(|W|)`` over the
-    weights (not the biases) to the loss, n being the batch size. ``seed``
-    drives the initial weights and the shuffling, so a configuration always gives
-    bit-identical parameters.
+    ``features`` names the network's inputs, computed from each point (x1, x2) (see
+    :mod:`core.features`). ``batch_size`` None trains on the full batch each epoch; a number
+    trains on mini-batches of that size, reshuffled every epoch (a size above the number of
+    points means the full batch). ``l2`` adds ``l2 / (2 n) * sum(W ** 2)`` and ``l1`` adds
+    ``l1 / n * sum(|W|)`` over the weights (not the biases) to the loss, n being the batch
+    size. ``seed`` drives the initial weights and the shuffling, so a configuration always
+    gives bit-identical parameters.
     """
 
     hidden_layers: tuple[int, ...] = (4,)
+    features: tuple[str, ...] = DEFAULT_FEATURES
     activation: str = "relu"
     init: str = "normal"
     epochs: int = 20_000
@@ -60,6 +63,7 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         get_activation(self.activation)
+        check_features(self.features)
         check_initializer(self.init)
         check_optimizer(self.optimizer)
         if any(units < 1 for units in self.hidden_layers):
@@ -85,8 +89,8 @@ class TrainingConfig:
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """Units per layer from input to output, e.g. (2, 4, 1)."""
-        return (2, *self.hidden_layers, 1)
+        """Units per layer from the input features to the output, e.g. (2, 4, 1)."""
+        return (len(self.features), *self.hidden_layers, 1)
 
     @property
     def hyperparameters(self) -> Hyperparameters:

@@ -8,7 +8,6 @@ import numpy as np
 from core.arrays import FloatArray
 from core.errors import ParameterError
 
-INPUT_FEATURES = 2
 OUTPUT_UNITS = 1
 
 
@@ -18,7 +17,8 @@ class Parameters:
 
     ``weights[i]`` has shape (fan_in, fan_out) and ``biases[i]`` shape (fan_out,), so
     layer ``i`` maps its input ``a`` of shape (n, fan_in) to ``a @ weights[i] + biases[i]``.
-    The first fan_in is 2 (the point's coordinates), the last fan_out is 1 (the logit).
+    The first fan_in is the number of input features (2 for the plain coordinates), the
+    last fan_out is 1 (the logit).
     """
 
     weights: tuple[FloatArray, ...]
@@ -45,15 +45,19 @@ class Parameters:
 
 
 def make_parameters(
-    weights: Sequence[object], biases: Sequence[object], hidden_layers: Sequence[int] | None = None
+    weights: Sequence[object],
+    biases: Sequence[object],
+    hidden_layers: Sequence[int] | None = None,
+    features: Sequence[str] | None = None,
 ) -> Parameters:
     """Build validated :class:`Parameters` from nested sequences or arrays.
 
     Checks that there is one bias per weight matrix, that every array is finite and of
     the right rank, that consecutive layers chain (fan_out of one is fan_in of the next),
-    that the network takes 2 inputs and gives 1 output, and, when ``hidden_layers`` is
-    given, that the hidden widths match it. Raises :class:`ParameterError` naming the
-    first problem found.
+    that the network gives 1 output, and, when ``hidden_layers`` is given, that the hidden
+    widths match it, and when ``features`` (input feature names) are given, that the first
+    layer takes one input per feature. Raises :class:`ParameterError` naming the first
+    problem found.
     """
     if len(weights) == 0:
         raise ParameterError("weights: at least one layer is required")
@@ -64,10 +68,10 @@ def make_parameters(
         )
     weight_arrays = tuple(_as_float_array(w, 2, f"weights[{i}]") for i, w in enumerate(weights))
     bias_arrays = tuple(_as_float_array(b, 1, f"biases[{i}]") for i, b in enumerate(biases))
-    if weight_arrays[0].shape[0] != INPUT_FEATURES:
+    if features is not None and weight_arrays[0].shape[0] != len(features):
         raise ParameterError(
-            f"weights[0] has shape {weight_arrays[0].shape}; the first layer must take "
-            f"{INPUT_FEATURES} inputs, so its shape must be ({INPUT_FEATURES}, fan_out)"
+            f"weights[0] has shape {weight_arrays[0].shape}; the first layer takes one input "
+            f"per feature of {list(features)}, so its shape must be ({len(features)}, fan_out)"
         )
     for i, (weight, bias) in enumerate(zip(weight_arrays, bias_arrays, strict=True)):
         if i > 0 and weight.shape[0] != weight_arrays[i - 1].shape[1]:

@@ -14,6 +14,7 @@ from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
 from core.config import EarlyStopping, TrainingConfig
 from core.dataset import Dataset
 from core.errors import TrainingCancelled, TrainingDiverged
+from core.features import apply_features
 from core.initializers import initialize
 from core.losses import binary_cross_entropy, sigmoid
 from core.network import DEFAULT_THRESHOLD, Network, accuracy
@@ -144,7 +145,10 @@ class _TrainingRun:
             initial_parameters = initialize(config.layer_sizes, config.init, self.rng)
         else:
             initial_parameters = make_parameters(
-                initial_parameters.weights, initial_parameters.biases, config.hidden_layers
+                initial_parameters.weights,
+                initial_parameters.biases,
+                config.hidden_layers,
+                config.features,
             )
         self.parameters = FlatParameters.from_parameters(initial_parameters)
         self.gradient = FlatParameters(config.layer_sizes)
@@ -153,7 +157,7 @@ class _TrainingRun:
         )
         self.activation = get_activation(config.activation)
 
-        self.points = with_ones_row(train_set.points)
+        self.points = with_ones_row(apply_features(train_set.points, config.features))
         self.labels = labels_row(train_set.labels)
         self.n_points = self.points.shape[1]
         self.batch_size = min(config.batch_size or self.n_points, self.n_points)
@@ -164,7 +168,7 @@ class _TrainingRun:
         self.validation: tuple[FloatArray, FloatArray, Workspace] | None = None
         if validation_set is not None:
             self.validation = (
-                with_ones_row(validation_set.points),
+                with_ones_row(apply_features(validation_set.points, config.features)),
                 labels_row(validation_set.labels),
                 Workspace(config.layer_sizes, len(validation_set), self.activation),
             )
@@ -306,7 +310,9 @@ class _TrainingRun:
             raise TrainingDiverged(epochs_run, math.nan)
         losses, accuracies = self.validation_loss_history, self.validation_accuracy_history
         return TrainingResult(
-            network=Network(self.parameters.to_parameters(), self.config.activation),
+            network=Network(
+                self.parameters.to_parameters(), self.config.activation, self.config.features
+            ),
             loss_history=self.loss_history[:epochs_run].copy(),
             validation_loss_history=None if losses is None else losses[:epochs_run].copy(),
             validation_accuracy_history=(

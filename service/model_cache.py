@@ -15,6 +15,7 @@ from service.deps import get_repository
 from service.errors import NotFound
 from service.store.records import ModelArtifacts, ModelRecord
 from service.store.repository import Repository
+from service.stored_config import stored_features
 
 DEFAULT_CAPACITY = 32
 
@@ -84,7 +85,9 @@ class ModelCache:
         record, artifacts = self.repository.get_model_artifacts(model_id)
         loaded = LoadedModel(
             record=record,
-            network=Network(artifacts.parameters, artifacts.activation),
+            network=Network(
+                artifacts.parameters, artifacts.activation, stored_features(record.config)
+            ),
             artifacts=artifacts,
         )
         with self._lock:

@@ -14,6 +14,7 @@ from core.generators import generate
 from core.parameters import Parameters, make_parameters
 from core.training import EarlyStopping, TrainingConfig
 from service.errors import InvalidInput
+from service.stored_config import stored_features, stored_l1
 
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.]*(?:\[\d+\])*):\s")
 
@@ -34,6 +35,7 @@ def training_config(config: dict[str, Any]) -> TrainingConfig:
     early = config.get("early_stopping")
     return TrainingConfig(
         hidden_layers=tuple(config["hidden_layers"]),
+        features=stored_features(config),
         activation=config["activation"],
         init=config["init"],
         epochs=config["epochs"],
@@ -41,8 +43,7 @@ def training_config(config: dict[str, Any]) -> TrainingConfig:
         optimizer=config["optimizer"],
         batch_size=config["batch_size"],
         l2=config["l2"],
-        # Configurations stored before L1 existed have no "l1": they trained without it.
-        l1=config.get("l1", 0.0),
+        l1=stored_l1(config),
         momentum=config["momentum"],
         beta1=config["beta1"],
         beta2=config["beta2"],
@@ -83,7 +84,10 @@ def prepare_training(
     if initial_parameters is not None:
         try:
             initial_parameters = make_parameters(
-                initial_parameters.weights, initial_parameters.biases, core_config.hidden_layers
+                initial_parameters.weights,
+                initial_parameters.biases,
+                core_config.hidden_layers,
+                core_config.features,
             )
         except CoreError as error:
             raise InvalidInput([("body.initial_parameters", str(error))]) from None

@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
 from core.activations import ACTIVATIONS
 from core.dataset import MAX_COORDINATE, Dataset, make_dataset
+from core.errors import ConfigError
+from core.features import DEFAULT_FEATURES, FEATURES, check_features
 from core.generators import GENERATORS, MAX_NOISE, MIN_SAMPLES
 from core.initializers import INITIALIZERS
 from core.optimizers import OPTIMIZERS
@@ -105,6 +107,11 @@ class TrainingRequest(RequestModel):
     )
     data: TrainingData = Field(default_factory=GeneratorData)
     hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [4])
+    features: list[Annotated[str, Field(json_schema_extra=_enum(FEATURES))]] = Field(
+        default_factory=lambda: list(DEFAULT_FEATURES),
+        min_length=1,
+        description="the network's inputs, computed from each point (x1, x2); each once",
+    )
     activation: str = Field(default="relu", json_schema_extra=_enum(ACTIVATIONS))
     init: str = Field(default="normal", json_schema_extra=_enum(INITIALIZERS))
     epochs: int = Field(default=20_000, ge=1)
@@ -146,6 +153,15 @@ class TrainingRequest(RequestModel):
     @classmethod
     def _known_activation(cls, value: str) -> str:
         return _one_of("activation", value, ACTIVATIONS)
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: list[str]) -> list[str]:
+        try:
+            check_features(value)
+        except ConfigError as error:
+            raise ValueError(str(error).removeprefix("features: ")) from None
+        return value
 
     @field_validator("init")
     @classmethod

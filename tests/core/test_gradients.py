@@ -9,6 +9,7 @@ import pytest
 from core.activations import ACTIVATIONS, get_activation
 from core.arrays import FloatArray
 from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
+from core.features import apply_features
 
 HIDDEN_LAYERS = [(), (5,), (3, 6), (4, 2, 5)]
 N_POINTS = 11
@@ -21,11 +22,15 @@ PENALTIES = [(0.0, 0.0), (0.7, 0.0), (0.0, 0.3), (0.7, 0.3)]
 
 
 def _random_problem(
-    layer_sizes: tuple[int, ...], workspace: Workspace, rng: np.random.Generator
+    layer_sizes: tuple[int, ...],
+    workspace: Workspace,
+    rng: np.random.Generator,
+    features: tuple[str, ...] = ("x1", "x2"),
 ) -> tuple[FloatArray, FloatArray, FlatParameters]:
-    """Points, labels and parameters whose hidden pre-activations and weights avoid 0."""
+    """Points (as ``features``), labels and parameters whose hidden pre-activations and
+    weights avoid 0."""
     for _ in range(100):
-        points = with_ones_row(rng.normal(size=(N_POINTS, 2)))
+        points = with_ones_row(apply_features(rng.normal(size=(N_POINTS, 2)), features))
         labels = labels_row(np.tile([0, 1], N_POINTS)[:N_POINTS])
         parameters = FlatParameters(layer_sizes)
         parameters.vector[:] = rng.normal(scale=0.8, size=parameters.vector.size)
@@ -71,6 +76,43 @@ def test_gradient_matches_central_differences(
     )
     assert relative_error < 1e-6, (relative_error, analytic, numeric)
     assert np.linalg.norm(analytic) > 1e-3  # a vanishing gradient would check nothing
+
+
+@pytest.mark.parametrize(
+    "features",
+    [("x1^2", "x2^2"), ("x1", "x2", "x1*x2", "sin(x1)", "sin(x2)"), ("sin(x2)",)],
+    ids=str,
+)
+@pytest.mark.parametrize("hidden_layers", [(), (4,), (3, 5)], ids=str)
+def test_gradient_over_input_features_matches_central_differences(
+    features: tuple[str, ...], hidden_layers: tuple[int, ...]
+) -> None:
+    layer_sizes = (len(features), *hidden_layers, 1)
+    rng = np.random.default_rng(zlib.crc32(repr((features, hidden_layers)).encode()))
+    workspace = Workspace(layer_sizes, N_POINTS, get_activation("tanh"))
+    points, labels, parameters = _random_problem(layer_sizes, workspace, rng, features)
+    gradient = FlatParameters(layer_sizes)
+    workspace.loss_and_gradient(points, labels, parameters, gradient, l2=0.2, l1=0.1)
+    analytic = gradient.vector / N_POINTS
+
+    def loss_at(vector: FloatArray) -> float:
+        shifted = FlatParameters(layer_sizes, vector)
+        return workspace.loss_and_gradient(
+            points, labels, shifted, FlatParameters(layer_sizes), l2=0.2, l1=0.1
+        )
+
+    numeric = np.array(
+        [
+            (loss_at(parameters.vector + step) - loss_at(parameters.vector - step)) / (2.0 * STEP)
+            for step in np.eye(analytic.size) * STEP
+        ]
+    )
+    relative_error = np.linalg.norm(analytic - numeric) / (
+        np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    )
+    assert relative_error < 1e-6, (relative_error, analytic, numeric)
+    # The features' own weights get a gradient, so the check covers them.
+    assert np.linalg.norm(gradient.weights[0]) / N_POINTS > 1e-3
 
 
 @pytest.mark.parametrize("hidden_layers", HIDDEN_LAYERS, ids=str)

@@ -1,0 +1,611 @@
+/* PlaneNet's compiled training kernel: core/backprop.py's forward and backward pass, its penalties
+ * and core/optimizers.py's updates, element for element, over the same flat parameter vector.
+ *
+ * A Kernel holds one network's shape, its optimizer state and buffers for batches of up to
+ * max_rows points; core/compiled.py drives it. Arrays are feature-major, as in the NumPy
+ * engine: the points are a (features + 1, n) C-contiguous float64 array (its last row, the
+ * ones, is not read) and the labels a (1, n) one. Every formula is written in the order the
+ * NumPy engine evaluates it, so the two differ only by the rounding of sums (BLAS orders them
+ * its own way) and of the library's exp and log: the parity tests hold them within 1e-12.
+ * Compiled with -ffp-contract=off so that no multiply-add is fused where NumPy rounds twice.
+ * The loops run with the GIL released, so a worker's heartbeat thread keeps beating.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+enum { RELU, TANH, SIGMOID, LEAKY_RELU, IDENTITY, N_ACTIVATIONS };
+static const char *ACTIVATION_NAMES[N_ACTIVATIONS] = {"relu", "tanh", "sigmoid", "leaky_relu",
+                                                      "identity"};
+enum { GD, MOMENTUM, ADAM };
+
+#define LOGE2 0.693147180559945309417232121458176568
+
+typedef struct {
+    PyObject_HEAD
+    int n_layers;
+    Py_ssize_t sizes[66]; /* units per layer, input to output */
+    Py_ssize_t offsets[65]; /* where each layer's (fan_in + 1, fan_out) block starts */
+    int activation, optimizer;
+    double learning_rate, momentum, beta1, beta2, epsilon, l2, l1, leaky_slope;
+    long steps;
+    Py_buffer parameters, gradient;
+    Py_ssize_t size;
+    Py_ssize_t max_rows;
+    double *state; /* 3 * size: velocity or Adam's first and second moments, and a step */
+    double *work;  /* z, a and grad_z of each layer, then grad_a, for max_rows points */
+    double *z[65], *a[65], *grad_z[65], *grad_a;
+} Kernel;
+
+/* log(exp(0) + exp(y)), exactly as NumPy's logaddexp(0, y) computes it. */
+static inline double softplus(double y)
+{
+    if (y == 0.0) {
+        return 0.0 + LOGE2;
+    }
+    double tmp = 0.0 - y;
+    if (tmp > 0) {
+        return 0.0 + log1p(exp(-tmp));
+    }
+    if (tmp <= 0) {
+        return y + log1p(exp(tmp));
+    }
+    return tmp;
+}
+
+static inline double sign(double x)
+{
+    return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
+}
+
+static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
+{
+    switch (k->activation) {
+    case RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = z[i] < 0.0 ? 0.0 : z[i];
+        }
+        break;
+    case TANH:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = tanh(z[i]);
+        }
+        break;
+    case SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = exp(-softplus(-z[i]));
+        }
+        break;
+    case LEAKY_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = z[i] * (z[i] > 0.0 ? 1.0 : k->leaky_slope);
+        }
+        break;
+    default:
+        memcpy(a, z, (size_t)n * sizeof(double));
+    }
+}
+
+/* out = grad_a * f'(z), with a = f(z), as core/activations.py's backward functions. */
+static void derive(const Kernel *k, const double *grad_a, const double *z, const double *a,
+                   double *out, Py_ssize_t n)
+{
+    switch (k->activation) {
+    case RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = sign(a[i]) * grad_a[i];
+        }
+        break;
+    case TANH:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = (1.0 - a[i] * a[i]) * grad_a[i];
+        }
+        break;
+    case SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = ((1.0 - a[i]) * a[i]) * grad_a[i];
+        }
+        break;
+    case LEAKY_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = grad_a[i] * (z[i] > 0.0 ? 1.0 : k->leaky_slope);
+        }
+        break;
+    default:
+        memcpy(out, grad_a, (size_t)n * sizeof(double));
+    }
+}
+
+/* Sum of x[i] * y[i], in four interleaved partial sums so the adds need not wait on each other. */
+static inline double dot(const double *x, const double *y, Py_ssize_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i] * y[i];
+        s1 += x[i + 1] * y[i + 1];
+        s2 += x[i + 2] * y[i + 2];
+        s3 += x[i + 3] * y[i + 3];
+    }
+    for (; i < n; i++) {
+        s0 += x[i] * y[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+static inline double total(const double *x, Py_ssize_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i];
+        s1 += x[i + 1];
+        s2 += x[i + 2];
+        s3 += x[i + 3];
+    }
+    for (; i < n; i++) {
+        s0 += x[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* z = W.T @ input + b for every layer, the hidden ones activated; input rows are `stride` apart. */
+static void forward(Kernel *k, const double *points, Py_ssize_t stride, Py_ssize_t rows)
+{
+    const double *parameters = k->parameters.buf;
+    const double *input = points;
+    Py_ssize_t input_stride = stride;
+    for (int layer = 0; layer < k->n_layers; layer++) {
+        Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
+        const double *weights = parameters + k->offsets[layer];
+        const double *bias = weights + fan_in * fan_out;
+        for (Py_ssize_t j = 0; j < fan_out; j++) {
+            double *z = k->z[layer] + j * rows;
+            double w = weights[j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                z[i] = w * input[i];
+            }
+            for (Py_ssize_t f = 1; f < fan_in; f++) {
+                const double *x = input + f * input_stride;
+                w = weights[f * fan_out + j];
+                for (Py_ssize_t i = 0; i < rows; i++) {
+                    z[i] += w * x[i];
+                }
+            }
+            double b = bias[j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                z[i] += b;
+            }
+        }
+        if (layer < k->n_layers - 1) {
+            activate(k, k->z[layer], k->a[layer], fan_out * rows);
+            input = k->a[layer];
+            input_stride = rows;
+        }
+    }
+}
+
+/* The batch's summed loss (cross-entropy plus penalties); the gradient, unscaled by 1 / rows,
+ * goes to k->gradient. As Workspace.loss_and_gradient in core/backprop.py. */
+static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
+                                const double *labels, Py_ssize_t rows)
+{
+    forward(k, points, stride, rows);
+    const double *parameters = k->parameters.buf;
+    double *gradient = k->gradient.buf;
+    int last = k->n_layers - 1;
+    const double *logits = k->z[last];
+    double *grad_logits = k->grad_z[last];
+    double softplus_sum = 0.0, label_sum = 0.0;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        /* One exp serves both: softplus(z) = max(z, 0) + log1p(e), bit for bit NumPy's
+         * logaddexp(0, z), and sigmoid(z) from e = exp(-|z|) within an ulp of NumPy's
+         * exp(z - softplus(z)). */
+        double z = logits[i];
+        double e = exp(-fabs(z));
+        double sp = (z > 0.0 ? z : 0.0) + log1p(e);
+        softplus_sum += sp;
+        label_sum += labels[i] * z;
+        grad_logits[i] = (z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - labels[i];
+    }
+    double loss = softplus_sum - label_sum;
+    for (int layer = last; layer >= 0; layer--) {
+        Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
+        const double *input = layer == 0 ? points : k->a[layer - 1];
+        Py_ssize_t input_stride = layer == 0 ? stride : rows;
+        const double *grad_z = k->grad_z[layer];
+        double *grad_weights = gradient + k->offsets[layer];
+        for (Py_ssize_t f = 0; f < fan_in; f++) {
+            for (Py_ssize_t j = 0; j < fan_out; j++) {
+                grad_weights[f * fan_out + j] = dot(input + f * input_stride, grad_z + j * rows, rows);
+            }
+        }
+        for (Py_ssize_t j = 0; j < fan_out; j++) {
+            grad_weights[fan_in * fan_out + j] = total(grad_z + j * rows, rows);
+        }
+        if (layer == 0) {
+            break;
+        }
+        const double *weights = parameters + k->offsets[layer];
+        for (Py_ssize_t f = 0; f < fan_in; f++) {
+            double *grad_a = k->grad_a + f * rows;
+            double w = weights[f * fan_out];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                grad_a[i] = w * grad_z[i];
+            }
+            for (Py_ssize_t j = 1; j < fan_out; j++) {
+                const double *g = grad_z + j * rows;
+                w = weights[f * fan_out + j];
+                for (Py_ssize_t i = 0; i < rows; i++) {
+                    grad_a[i] += w * g[i];
+                }
+            }
+        }
+        derive(k, k->grad_a, k->z[layer - 1], k->a[layer - 1], k->grad_z[layer - 1],
+               fan_in * rows);
+    }
+    if (k->l2 > 0.0 || k->l1 > 0.0) {
+        double squares = 0.0, magnitudes = 0.0;
+        for (int layer = 0; layer < k->n_layers; layer++) {
+            Py_ssize_t n = k->sizes[layer] * k->sizes[layer + 1];
+            const double *w = parameters + k->offsets[layer];
+            double *g = gradient + k->offsets[layer];
+            if (k->l2 > 0.0) {
+                squares += dot(w, w, n);
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    g[i] = g[i] + k->l2 * w[i];
+                }
+            }
+            if (k->l1 > 0.0) {
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    magnitudes += fabs(w[i]);
+                    g[i] = g[i] + k->l1 * sign(w[i]);
+                }
+            }
+        }
+        if (k->l2 > 0.0) {
+            loss += 0.5 * k->l2 * squares;
+        }
+        if (k->l1 > 0.0) {
+            loss += k->l1 * magnitudes;
+        }
+    }
+    return loss;
+}
+
+/* One optimizer update from gradient * scale, as core/optimizers.py's step methods. */
+static void step(Kernel *k, double scale)
+{
+    double *p = k->parameters.buf;
+    const double *g = k->gradient.buf;
+    Py_ssize_t n = k->size;
+    double *velocity = k->state, *first = k->state, *second = k->state + n;
+    if (k->optimizer == GD) {
+        double rate = k->learning_rate * scale;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            p[i] = p[i] - g[i] * rate;
+        }
+    }
+    else if (k->optimizer == MOMENTUM) {
+        double rate = k->learning_rate * scale;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            velocity[i] = velocity[i] * k->momentum;
+            velocity[i] = velocity[i] - g[i] * rate;
+            p[i] = p[i] + velocity[i];
+        }
+    }
+    else {
+        k->steps += 1;
+        double first_correction = 1.0 - pow(k->beta1, (double)k->steps);
+        double second_correction = 1.0 - pow(k->beta2, (double)k->steps);
+        double rate = k->learning_rate / first_correction;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double gi = g[i] * scale;
+            first[i] = first[i] * k->beta1;
+            first[i] = first[i] + (1.0 - k->beta1) * gi;
+            second[i] = second[i] * k->beta2;
+            second[i] = second[i] + (1.0 - k->beta2) * (gi * gi);
+            double s = sqrt(second[i] / second_correction);
+            s = s + k->epsilon;
+            s = first[i] / s;
+            s = s * rate;
+            p[i] = p[i] - s;
+        }
+    }
+}
+
+static int get_doubles(PyObject *object, Py_buffer *view, int writable, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(object, view, flags) < 0) {
+        return -1;
+    }
+    if (view->itemsize != 8 || view->format == NULL || strcmp(view->format, "d") != 0) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous float64 array", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void Kernel_dealloc(Kernel *k)
+{
+    if (k->parameters.obj != NULL) {
+        PyBuffer_Release(&k->parameters);
+    }
+    if (k->gradient.obj != NULL) {
+        PyBuffer_Release(&k->gradient);
+    }
+    PyMem_RawFree(k->state);
+    PyMem_RawFree(k->work);
+    Py_TYPE(k)->tp_free((PyObject *)k);
+}
+
+static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds)
+{
+    static char *keywords[] = {"layer_sizes", "activation", "optimizer", "hyperparameters",
+                               "parameters", "gradient", "max_rows", NULL};
+    PyObject *layer_sizes, *parameters, *gradient;
+    const char *activation, *optimizer;
+    Py_ssize_t max_rows;
+    if (k->work != NULL || k->parameters.obj != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Kernel is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oss(dddddddd)OOn", keywords, &layer_sizes,
+                                     &activation, &optimizer, &k->learning_rate, &k->momentum,
+                                     &k->beta1, &k->beta2, &k->epsilon, &k->l2, &k->l1,
+                                     &k->leaky_slope, &parameters, &gradient, &max_rows)) {
+        return -1;
+    }
+    PyObject *sizes = PySequence_Fast(layer_sizes, "layer_sizes: expected a sequence");
+    if (sizes == NULL) {
+        return -1;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sizes);
+    if (count < 2 || count > 66) {
+        Py_DECREF(sizes);
+        PyErr_SetString(PyExc_ValueError, "layer_sizes: expected 2 to 66 layers");
+        return -1;
+    }
+    k->n_layers = (int)count - 1;
+    Py_ssize_t size = 0, widest = 0, per_row = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        k->sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sizes, i));
+        if (k->sizes[i] < 1) {
+            Py_DECREF(sizes);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "layer_sizes: every layer needs a unit");
+            }
+            return -1;
+        }
+        widest = k->sizes[i] > widest ? k->sizes[i] : widest;
+        if (i > 0) {
+            k->offsets[i - 1] = size;
+            size += (k->sizes[i - 1] + 1) * k->sizes[i];
+            per_row += 3 * k->sizes[i];
+        }
+    }
+    Py_DECREF(sizes);
+    k->activation = -1;
+    for (int i = 0; i < N_ACTIVATIONS; i++) {
+        if (strcmp(activation, ACTIVATION_NAMES[i]) == 0) {
+            k->activation = i;
+        }
+    }
+    if (strcmp(optimizer, "gd") == 0 || strcmp(optimizer, "sgd") == 0) {
+        k->optimizer = GD;
+    }
+    else if (strcmp(optimizer, "momentum") == 0) {
+        k->optimizer = MOMENTUM;
+    }
+    else if (strcmp(optimizer, "adam") == 0) {
+        k->optimizer = ADAM;
+    }
+    else {
+        k->optimizer = -1;
+    }
+    if (k->activation < 0 || k->optimizer < 0 || max_rows < 1) {
+        PyErr_SetString(PyExc_ValueError, "unknown activation or optimizer, or no rows");
+        return -1;
+    }
+    if (get_doubles(parameters, &k->parameters, 1, "parameters") < 0) {
+        return -1;
+    }
+    if (get_doubles(gradient, &k->gradient, 1, "gradient") < 0) {
+        return -1;
+    }
+    if (k->parameters.len != size * 8 || k->gradient.len != size * 8) {
+        PyErr_SetString(PyExc_ValueError, "parameters and gradient must fit layer_sizes");
+        return -1;
+    }
+    k->size = size;
+    k->max_rows = max_rows;
+    k->state = PyMem_RawCalloc((size_t)(3 * size), sizeof(double));
+    k->work = PyMem_RawMalloc((size_t)((per_row + widest) * max_rows) * sizeof(double));
+    if (k->state == NULL || k->work == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    double *next = k->work;
+    for (int layer = 0; layer < k->n_layers; layer++) {
+        Py_ssize_t n = k->sizes[layer + 1] * max_rows;
+        k->z[layer] = next;
+        k->a[layer] = next + n;
+        k->grad_z[layer] = next + 2 * n;
+        next += 3 * n;
+    }
+    k->grad_a = next;
+    return 0;
+}
+
+/* The points (features + 1, n) and labels (1, n) of a call, checked against the network. */
+static int get_batch(Kernel *k, PyObject *points, PyObject *labels, Py_buffer *point_view,
+                     Py_buffer *label_view, Py_ssize_t *n)
+{
+    if (get_doubles(points, point_view, 0, "points") < 0) {
+        return -1;
+    }
+    if (get_doubles(labels, label_view, 0, "labels") < 0) {
+        PyBuffer_Release(point_view);
+        return -1;
+    }
+    *n = label_view->len / 8;
+    if (point_view->ndim != 2 || point_view->shape[1] != *n || point_view->shape[0] <= k->sizes[0]
+        || *n < 1) {
+        PyBuffer_Release(point_view);
+        PyBuffer_Release(label_view);
+        PyErr_SetString(PyExc_ValueError, "points must be (features + 1, n) for labels (1, n)");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Kernel_loss_and_gradient(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer points, labels;
+    Py_ssize_t n;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "loss_and_gradient(points, labels)");
+        return NULL;
+    }
+    if (get_batch(k, args[0], args[1], &points, &labels, &n) < 0) {
+        return NULL;
+    }
+    double loss = 0.0;
+    if (n <= k->max_rows) {
+        Py_BEGIN_ALLOW_THREADS
+        loss = loss_and_gradient(k, points.buf, n, labels.buf, n) / (double)n;
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&labels);
+    if (n > k->max_rows) {
+        PyErr_SetString(PyExc_ValueError, "more points than the kernel's max_rows");
+        return NULL;
+    }
+    return PyFloat_FromDouble(loss);
+}
+
+static PyObject *Kernel_step(Kernel *k, PyObject *scale)
+{
+    double value = PyFloat_AsDouble(scale);
+    if (value == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    step(k, value);
+    Py_RETURN_NONE;
+}
+
+/* Whole epochs: every batch of `batch_size` points in order, each followed by its update. An
+ * epoch's loss is the mean of its batch losses weighted by their sizes (the batch loss itself
+ * for one batch), written to losses[epoch]. Stops after the first epoch whose loss is not
+ * finite, before that epoch's update when it was one batch; returns the epochs run. */
+static Py_ssize_t run_epochs(Kernel *k, const double *points, const double *labels, Py_ssize_t n,
+                             Py_ssize_t batch_size, Py_ssize_t epochs, double *losses)
+{
+    for (Py_ssize_t epoch = 0; epoch < epochs; epoch++) {
+        double loss;
+        if (batch_size >= n) {
+            loss = loss_and_gradient(k, points, n, labels, n) / (double)n;
+            losses[epoch] = loss;
+            if (!isfinite(loss)) {
+                return epoch + 1;
+            }
+            step(k, 1.0 / (double)n);
+            continue;
+        }
+        loss = 0.0;
+        for (Py_ssize_t start = 0; start < n; start += batch_size) {
+            Py_ssize_t rows = n - start < batch_size ? n - start : batch_size;
+            double batch_loss =
+                loss_and_gradient(k, points + start, n, labels + start, rows) / (double)rows;
+            step(k, 1.0 / (double)rows);
+            loss += batch_loss * (double)rows / (double)n;
+        }
+        losses[epoch] = loss;
+        if (!isfinite(loss)) {
+            return epoch + 1;
+        }
+    }
+    return epochs;
+}
+
+static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer points, labels, losses;
+    Py_ssize_t n, batch_size;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "epochs(points, labels, batch_size, losses)");
+        return NULL;
+    }
+    batch_size = PyLong_AsSsize_t(args[2]);
+    if (batch_size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (get_batch(k, args[0], args[1], &points, &labels, &n) < 0) {
+        return NULL;
+    }
+    if (get_doubles(args[3], &losses, 1, "losses") < 0) {
+        PyBuffer_Release(&points);
+        PyBuffer_Release(&labels);
+        return NULL;
+    }
+    Py_ssize_t done = -1;
+    if (batch_size >= 1 && (batch_size < n ? batch_size : n) <= k->max_rows) {
+        Py_BEGIN_ALLOW_THREADS
+        done = run_epochs(k, points.buf, labels.buf, n, batch_size, losses.len / 8, losses.buf);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&labels);
+    PyBuffer_Release(&losses);
+    if (done < 0) {
+        PyErr_SetString(PyExc_ValueError, "batch_size must be at least 1 and fit max_rows");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(done);
+}
+
+static PyMethodDef Kernel_methods[] = {
+    {"loss_and_gradient", (PyCFunction)(void (*)(void))Kernel_loss_and_gradient, METH_FASTCALL,
+     "loss_and_gradient(points, labels) -> mean loss of the full batch; sets the gradient."},
+    {"step", (PyCFunction)Kernel_step, METH_O,
+     "step(scale): one optimizer update from gradient * scale."},
+    {"epochs", (PyCFunction)(void (*)(void))Kernel_epochs, METH_FASTCALL,
+     "epochs(points, labels, batch_size, losses) -> epochs run, up to len(losses)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject KernelType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "core._kernel.Kernel",
+    .tp_basicsize = sizeof(Kernel),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One network's compiled training steps over a flat parameter vector.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Kernel_init,
+    .tp_dealloc = (destructor)Kernel_dealloc,
+    .tp_methods = Kernel_methods,
+};
+
+static struct PyModuleDef kernel_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "core._kernel",
+    .m_doc = "PlaneNet's compiled training kernel (see core/compiled.py).", .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__kernel(void)
+{
+    if (PyType_Ready(&KernelType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&kernel_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, "Kernel", (PyObject *)&KernelType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -1,0 +1,18 @@
+"""Builds PlaneNet's compiled training kernel; every other fact of the package is in pyproject.toml.
+
+The kernel is optional: where it cannot be compiled, installing still succeeds and training
+runs on the NumPy engine (see core/compiled.py).
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+# -ffp-contract=off: never fuse a multiply and an add that the NumPy engine rounds apart.
+FLAGS = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off", "-fno-math-errno"]
+
+setup(
+    ext_modules=[
+        Extension("core._kernel", ["core/_kernel.c"], extra_compile_args=FLAGS, optional=True)
+    ]
+)

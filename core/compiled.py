@@ -68,18 +68,23 @@ def default_engine() -> str:
     return "compiled"
 
 
-def check_engine(name: str) -> str:
-    """``name`` if it is an engine that can run here; :class:`ConfigError` otherwise."""
+def choose_engine(name: str | None, layer_sizes: Sequence[int]) -> str:
+    """The engine to train a network of ``layer_sizes`` on: ``name``, or when None the default
+    (NumPy for networks deeper than the kernel holds). :class:`ConfigError` when ``name`` is
+    unknown or cannot run here."""
+    fits = len(layer_sizes) - 1 <= MAX_KERNEL_LAYERS
+    if name is None:
+        return default_engine() if fits else "numpy"
     if name not in ENGINES:
         raise ConfigError(f"engine: unknown engine {name!r}; choose one of {sorted(ENGINES)}")
     if name == "compiled" and _KERNEL is None:
         raise ConfigError("engine: the compiled kernel is not built in this installation")
+    if name == "compiled" and not fits:
+        raise ConfigError(
+            f"engine: the kernel holds at most {MAX_KERNEL_LAYERS} layers of weights, "
+            f"this network has {len(layer_sizes) - 1}"
+        )
     return name
-
-
-def fits_kernel(layer_sizes: Sequence[int]) -> bool:
-    """True when the kernel can hold a network of these layer sizes."""
-    return len(layer_sizes) - 1 <= MAX_KERNEL_LAYERS
 
 
 def make_kernel(

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from core.activations import get_activation
 from core.arrays import FloatArray
 from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
-from core.compiled import check_engine, default_engine, fits_kernel, make_kernel
+from core.compiled import choose_engine, make_kernel
 from core.config import EarlyStopping, TrainingConfig
 from core.dataset import Dataset
 from core.errors import TrainingCancelled, TrainingDiverged
@@ -135,9 +135,8 @@ def train(
     :class:`TrainingDiverged` when the loss stops being finite, and
     :class:`ParameterError` for initial parameters that do not fit the configuration.
     """
-    if engine is None:
-        engine = default_engine() if fits_kernel(config.layer_sizes) else "numpy"
-    run = _TrainingRun(config, train_set, validation_set, initial_parameters, check_engine(engine))
+    engine = choose_engine(engine, config.layer_sizes)
+    run = _TrainingRun(config, train_set, validation_set, initial_parameters, engine)
     return run.run(on_progress, should_cancel, progress_interval)
 
 

@@ -1,9 +1,10 @@
 /* PlaneNet's compiled training kernel: core/backprop.py's forward and backward pass, its penalties
  * and core/optimizers.py's updates, element for element, over the same flat parameter vector.
  *
- * A Kernel holds one network's shape, its optimizer state and buffers for batches of up to
- * max_rows points; core/compiled.py drives it. Arrays are feature-major, as in the NumPy
- * engine: the points are a (features + 1, n) C-contiguous float64 array (its last row, the
+ * A Kernel holds one network's shape, its optimizer state and buffers for one tile of TILE
+ * points: a batch of any size is worked through tile by tile, so the buffers stay in the
+ * processor's cache and a job's memory does not grow with its batch size. core/compiled.py
+ * drives it. Arrays are feature-major, as in the NumPy engine: the points are a (features + 1, n) C-contiguous float64 array (its last row, the
  * ones, is not read) and the labels a (1, n) one. Every formula is written in the order the
  * NumPy engine evaluates it, so the two differ only by the rounding of sums (BLAS orders them
  * its own way) and of the library's exp and log: the parity tests hold them within 1e-12.
@@ -21,6 +22,7 @@ static const char *ACTIVATION_NAMES[N_ACTIVATIONS] = {"relu", "tanh", "sigmoid",
 enum { GD, MOMENTUM, ADAM };
 
 #define LOGE2 0.693147180559945309417232121458176568
+#define TILE 256
 
 typedef struct {
     PyObject_HEAD
@@ -32,9 +34,8 @@ typedef struct {
     long steps;
     Py_buffer parameters, gradient;
     Py_ssize_t size;
-    Py_ssize_t max_rows;
-    double *state; /* 3 * size: velocity or Adam's first and second moments, and a step */
-    double *work;  /* z, a and grad_z of each layer, then grad_a, for max_rows points */
+    double *state; /* 2 * size: velocity, or Adam's first and second moments */
+    double *work;  /* z, a and grad_z of each layer, then grad_a, for TILE points */
     double *z[65], *a[65], *grad_z[65], *grad_a;
 } Kernel;
 
@@ -186,10 +187,10 @@ static void forward(Kernel *k, const double *points, Py_ssize_t stride, Py_ssize
     }
 }
 
-/* The batch's summed loss (cross-entropy plus penalties); the gradient, unscaled by 1 / rows,
- * goes to k->gradient. As Workspace.loss_and_gradient in core/backprop.py. */
-static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
-                                const double *labels, Py_ssize_t rows)
+/* Adds one tile's softplus and label sums and its gradient (into k->gradient). */
+static void tile_loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
+                                   const double *labels, Py_ssize_t rows, double *softplus_sum,
+                                   double *label_sum)
 {
     forward(k, points, stride, rows);
     const double *parameters = k->parameters.buf;
@@ -197,19 +198,16 @@ static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stri
     int last = k->n_layers - 1;
     const double *logits = k->z[last];
     double *grad_logits = k->grad_z[last];
-    double softplus_sum = 0.0, label_sum = 0.0;
     for (Py_ssize_t i = 0; i < rows; i++) {
         /* One exp serves both: softplus(z) = max(z, 0) + log1p(e), bit for bit NumPy's
          * logaddexp(0, z), and sigmoid(z) from e = exp(-|z|) within an ulp of NumPy's
          * exp(z - softplus(z)). */
         double z = logits[i];
         double e = exp(-fabs(z));
-        double sp = (z > 0.0 ? z : 0.0) + log1p(e);
-        softplus_sum += sp;
-        label_sum += labels[i] * z;
+        *softplus_sum += (z > 0.0 ? z : 0.0) + log1p(e);
+        *label_sum += labels[i] * z;
         grad_logits[i] = (z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - labels[i];
     }
-    double loss = softplus_sum - label_sum;
     for (int layer = last; layer >= 0; layer--) {
         Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
         const double *input = layer == 0 ? points : k->a[layer - 1];
@@ -218,11 +216,12 @@ static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stri
         double *grad_weights = gradient + k->offsets[layer];
         for (Py_ssize_t f = 0; f < fan_in; f++) {
             for (Py_ssize_t j = 0; j < fan_out; j++) {
-                grad_weights[f * fan_out + j] = dot(input + f * input_stride, grad_z + j * rows, rows);
+                grad_weights[f * fan_out + j] +=
+                    dot(input + f * input_stride, grad_z + j * rows, rows);
             }
         }
         for (Py_ssize_t j = 0; j < fan_out; j++) {
-            grad_weights[fan_in * fan_out + j] = total(grad_z + j * rows, rows);
+            grad_weights[fan_in * fan_out + j] += total(grad_z + j * rows, rows);
         }
         if (layer == 0) {
             break;
@@ -245,6 +244,24 @@ static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stri
         derive(k, k->grad_a, k->z[layer - 1], k->a[layer - 1], k->grad_z[layer - 1],
                fan_in * rows);
     }
+}
+
+/* The batch's summed loss (cross-entropy plus penalties); the gradient, unscaled by 1 / rows,
+ * goes to k->gradient. As Workspace.loss_and_gradient in core/backprop.py. Points are rows of
+ * `stride` numbers, of which the batch is the first `rows`. */
+static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
+                                const double *labels, Py_ssize_t rows)
+{
+    const double *parameters = k->parameters.buf;
+    double *gradient = k->gradient.buf;
+    memset(gradient, 0, (size_t)k->size * sizeof(double));
+    double softplus_sum = 0.0, label_sum = 0.0;
+    for (Py_ssize_t start = 0; start < rows; start += TILE) {
+        Py_ssize_t tile = rows - start < TILE ? rows - start : TILE;
+        tile_loss_and_gradient(k, points + start, stride, labels + start, tile, &softplus_sum,
+                               &label_sum);
+    }
+    double loss = softplus_sum - label_sum;
     if (k->l2 > 0.0 || k->l1 > 0.0) {
         double squares = 0.0, magnitudes = 0.0;
         for (int layer = 0; layer < k->n_layers; layer++) {
@@ -345,18 +362,17 @@ static void Kernel_dealloc(Kernel *k)
 static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds)
 {
     static char *keywords[] = {"layer_sizes", "activation", "optimizer", "hyperparameters",
-                               "parameters", "gradient", "max_rows", NULL};
+                               "parameters", "gradient", NULL};
     PyObject *layer_sizes, *parameters, *gradient;
     const char *activation, *optimizer;
-    Py_ssize_t max_rows;
     if (k->work != NULL || k->parameters.obj != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Kernel is initialised once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oss(dddddddd)OOn", keywords, &layer_sizes,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oss(dddddddd)OO", keywords, &layer_sizes,
                                      &activation, &optimizer, &k->learning_rate, &k->momentum,
                                      &k->beta1, &k->beta2, &k->epsilon, &k->l2, &k->l1,
-                                     &k->leaky_slope, &parameters, &gradient, &max_rows)) {
+                                     &k->leaky_slope, &parameters, &gradient)) {
         return -1;
     }
     PyObject *sizes = PySequence_Fast(layer_sizes, "layer_sizes: expected a sequence");
@@ -406,8 +422,8 @@ static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds)
     else {
         k->optimizer = -1;
     }
-    if (k->activation < 0 || k->optimizer < 0 || max_rows < 1) {
-        PyErr_SetString(PyExc_ValueError, "unknown activation or optimizer, or no rows");
+    if (k->activation < 0 || k->optimizer < 0) {
+        PyErr_SetString(PyExc_ValueError, "unknown activation or optimizer");
         return -1;
     }
     if (get_doubles(parameters, &k->parameters, 1, "parameters") < 0) {
@@ -421,16 +437,15 @@ static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds)
         return -1;
     }
     k->size = size;
-    k->max_rows = max_rows;
-    k->state = PyMem_RawCalloc((size_t)(3 * size), sizeof(double));
-    k->work = PyMem_RawMalloc((size_t)((per_row + widest) * max_rows) * sizeof(double));
+    k->state = PyMem_RawCalloc((size_t)(2 * size), sizeof(double));
+    k->work = PyMem_RawMalloc((size_t)((per_row + widest) * TILE) * sizeof(double));
     if (k->state == NULL || k->work == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     double *next = k->work;
     for (int layer = 0; layer < k->n_layers; layer++) {
-        Py_ssize_t n = k->sizes[layer + 1] * max_rows;
+        Py_ssize_t n = k->sizes[layer + 1] * TILE;
         k->z[layer] = next;
         k->a[layer] = next + n;
         k->grad_z[layer] = next + 2 * n;
@@ -473,18 +488,12 @@ static PyObject *Kernel_loss_and_gradient(Kernel *k, PyObject *const *args, Py_s
     if (get_batch(k, args[0], args[1], &points, &labels, &n) < 0) {
         return NULL;
     }
-    double loss = 0.0;
-    if (n <= k->max_rows) {
-        Py_BEGIN_ALLOW_THREADS
-        loss = loss_and_gradient(k, points.buf, n, labels.buf, n) / (double)n;
-        Py_END_ALLOW_THREADS
-    }
+    double loss;
+    Py_BEGIN_ALLOW_THREADS
+    loss = loss_and_gradient(k, points.buf, n, labels.buf, n) / (double)n;
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&points);
     PyBuffer_Release(&labels);
-    if (n > k->max_rows) {
-        PyErr_SetString(PyExc_ValueError, "more points than the kernel's max_rows");
-        return NULL;
-    }
     return PyFloat_FromDouble(loss);
 }
 
@@ -553,7 +562,7 @@ static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     Py_ssize_t done = -1;
-    if (batch_size >= 1 && (batch_size < n ? batch_size : n) <= k->max_rows) {
+    if (batch_size >= 1) {
         Py_BEGIN_ALLOW_THREADS
         done = run_epochs(k, points.buf, labels.buf, n, batch_size, losses.len / 8, losses.buf);
         Py_END_ALLOW_THREADS
@@ -562,7 +571,7 @@ static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t narg
     PyBuffer_Release(&labels);
     PyBuffer_Release(&losses);
     if (done < 0) {
-        PyErr_SetString(PyExc_ValueError, "batch_size must be at least 1 and fit max_rows");
+        PyErr_SetString(PyExc_ValueError, "batch_size must be at least 1");
         return NULL;
     }
     return PyLong_FromSsize_t(done);

@@ -87,11 +87,10 @@ def choose_engine(name: str | None, layer_sizes: Sequence[int]) -> str:
     return name
 
 
-def make_kernel(
-    config: TrainingConfig, parameters: FloatArray, gradient: FloatArray, max_rows: int
-) -> "Kernel":
-    """A compiled kernel updating the flat ``parameters`` (size,) in place, for batches of up to
-    ``max_rows`` points; ``gradient`` (size,) is its scratch for the gradient."""
+def make_kernel(config: TrainingConfig, parameters: FloatArray, gradient: FloatArray) -> "Kernel":
+    """A compiled kernel updating the flat ``parameters`` (size,) in place; ``gradient`` (size,)
+    is its scratch for the gradient. Its buffers hold a fixed tile of points, whatever the
+    batch size."""
     if _KERNEL is None:
         raise ConfigError("engine: the compiled kernel is not built in this installation")
     hyperparameters = (
@@ -111,6 +110,5 @@ def make_kernel(
         hyperparameters,
         parameters,
         gradient,
-        max_rows,
     )
     return kernel

@@ -175,9 +175,7 @@ class _TrainingRun:
         self.batch_size = min(config.batch_size or self.n_points, self.n_points)
         self.kernel: Kernel | None = None
         if engine == "compiled":
-            self.kernel = make_kernel(
-                config, self.parameters.vector, self.gradient.vector, self.batch_size
-            )
+            self.kernel = make_kernel(config, self.parameters.vector, self.gradient.vector)
         self.kernel_loss = np.empty(1)
         self.workspaces: dict[int, Workspace] = {}
         self.shuffled_points = np.empty_like(self.points)

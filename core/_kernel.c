@@ -4,12 +4,13 @@
  * A Kernel holds one network's shape, its optimizer state and buffers for one tile of TILE
  * points: a batch of any size is worked through tile by tile, so the buffers stay in the
  * processor's cache and a job's memory does not grow with its batch size. core/compiled.py
- * drives it. Arrays are feature-major, as in the NumPy engine: the points are a (features + 1, n) C-contiguous float64 array (its last row, the
- * ones, is not read) and the labels a (1, n) one. Every formula is written in the order the
- * NumPy engine evaluates it, so the two differ only by the rounding of sums (BLAS orders them
- * its own way) and of the library's exp and log: the parity tests hold them within 1e-12.
- * Compiled with -ffp-contract=off so that no multiply-add is fused where NumPy rounds twice.
- * The loops run with the GIL released, so a worker's heartbeat thread keeps beating.
+ * drives it. Arrays are feature-major, as in the NumPy engine: the points are a
+ * (features + 1, n) C-contiguous float64 array (its last row, the ones, is not read) and the
+ * labels a (1, n) one. Every formula is written in the order the NumPy engine evaluates it,
+ * so the two differ only by the rounding of sums (BLAS orders them its own way) and of exp
+ * and log: the parity tests hold them within 1e-12. setup.py's flags keep every operation
+ * IEEE (no multiply-add fused where NumPy rounds twice). The loops run with the GIL
+ * released, so a worker's heartbeat thread keeps beating.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -76,8 +77,8 @@ static inline double log1p_unit(double e)
     double u = 1.0 + e;
     double c = (e - (u - 1.0)) / u; /* the rounding of u, exact since e <= 1 */
     int above = u > 1.4142135623730951;
-    double m = above ? 0.5 * u : u; /* in [0.707, 1.415), so m - 1 is exact */
     double k = above ? 1.0 : 0.0;
+    double m = u * (above ? 0.5 : 1.0); /* in [0.707, 1.415), so m - 1 is exact */
     double f = m - 1.0;
     double s = f / (2.0 + f);
     double z = s * s, w = z * z;
@@ -91,7 +92,7 @@ static inline double sign(double x)
     return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
 }
 
-static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
+WIDE_VECTORS static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
 {
     switch (k->activation) {
     case RELU:
@@ -120,7 +121,7 @@ static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
 }
 
 /* out = grad_a * f'(z), with a = f(z), as core/activations.py's backward functions. */
-static void derive(const Kernel *k, const double *grad_a, const double *z, const double *a,
+WIDE_VECTORS static void derive(const Kernel *k, const double *grad_a, const double *z, const double *a,
                    double *out, Py_ssize_t n)
 {
     switch (k->activation) {
@@ -183,7 +184,7 @@ static inline double total(const double *x, Py_ssize_t n)
 }
 
 /* z = W.T @ input + b for every layer, the hidden ones activated; input rows are `stride` apart. */
-static void forward(Kernel *k, const double *points, Py_ssize_t stride, Py_ssize_t rows)
+WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t stride, Py_ssize_t rows)
 {
     const double *parameters = k->parameters.buf;
     const double *input = points;
@@ -239,7 +240,7 @@ WIDE_VECTORS static void tile_loss_and_gradient(Kernel *k, const double *points,
     for (Py_ssize_t i = 0; i < rows; i++) {
         double z = logits[i], e = exps[i];
         softplus[i] = (z > 0.0 ? z : 0.0) + log1p_unit(e);
-        grad_logits[i] = (z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - labels[i];
+        grad_logits[i] = (z >= 0.0 ? 1.0 : e) / (1.0 + e) - labels[i];
     }
     *softplus_sum += total(softplus, rows);
     *label_sum += dot(labels, logits, rows);

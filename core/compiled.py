@@ -7,7 +7,7 @@ it runs wherever the kernel is missing, or when ``PLANENET_TRAINING_ENGINE=numpy
 
 Why a C extension that the package builds rather than numba:
 
-- dependency size: the kernel is one shared object of some 60 KB with no run-time
+- dependency size: the kernel is one shared object of about 110 KB with no run-time
   dependency; numba needs llvmlite, a 60 MB wheel, in every image and environment.
 - cold start: the kernel is compiled once, when the package is built (``pip install``,
   the image's build stage), so no job and no worker process ever waits for a compiler;

@@ -181,12 +181,15 @@ class _TrainingRun:
         self.shuffled_points = np.empty_like(self.points)
         self.shuffled_labels = np.empty_like(self.labels)
 
-        self.validation: tuple[FloatArray, FloatArray, Workspace] | None = None
+        self.validation: tuple[FloatArray, FloatArray, Workspace | None] | None = None
         if validation_set is not None:
             self.validation = (
                 with_ones_row(apply_features(validation_set.points, config.features)),
                 labels_row(validation_set.labels),
-                Workspace(config.layer_sizes, len(validation_set), self.activation),
+                # The kernel measures in its own tiles; NumPy needs buffers for every point.
+                None
+                if self.kernel is not None
+                else Workspace(config.layer_sizes, len(validation_set), self.activation),
             )
         self.loss_history = np.empty(config.epochs)
         self.validation_loss_history = np.empty(config.epochs) if validation_set else None
@@ -209,11 +212,15 @@ class _TrainingRun:
         ):
             return
         points, labels, workspace = self.validation
-        logits = workspace.forward(points, self.parameters)
-        self.validation_loss = binary_cross_entropy(logits, labels)
+        if self.kernel is not None:
+            self.validation_loss, self.validation_accuracy = self.kernel.evaluate(points, labels)
+        else:
+            assert workspace is not None
+            logits = workspace.forward(points, self.parameters)
+            self.validation_loss = binary_cross_entropy(logits, labels)
+            self.validation_accuracy = float(np.mean(_labels_of(logits) == labels))
         if not math.isfinite(self.validation_loss):
             raise TrainingDiverged(epoch, self.validation_loss)
-        self.validation_accuracy = float(np.mean(_labels_of(logits) == labels))
         self.validation_loss_history[epoch] = self.validation_loss
         self.validation_accuracy_history[epoch] = self.validation_accuracy
 

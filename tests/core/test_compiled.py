@@ -157,6 +157,26 @@ def test_validation_and_early_stopping_match(
     assert_same_run(compiled, reference)
 
 
+@pytest.mark.parametrize("batch_size", [None, 300], ids=str)
+def test_batches_and_validation_sets_of_several_kernel_tiles_match(batch_size: int | None) -> None:
+    # The kernel works through 256 points at a time; these span several tiles, unevenly.
+    circles = generate("circles", n_samples=1500, noise=0.1, seed=4)
+    train_set, validation_set = train_validation_split(circles, 0.4, seed=2)
+    config = TrainingConfig(
+        hidden_layers=(7, 3),
+        features=("x1", "x2", "x1^2", "x2^2"),
+        activation="sigmoid",
+        optimizer="adam",
+        learning_rate=0.02,
+        batch_size=batch_size,
+        l1=0.05,
+        init="glorot",
+        epochs=40,
+    )
+    assert (len(train_set), len(validation_set)) == (900, 600)
+    assert_same_run(*both_engines(config, train_set, validation_set))
+
+
 @pytest.mark.parametrize("batch_size", [None, 30], ids=str)
 def test_divergence_is_reported_at_the_same_epoch(moons: Dataset, batch_size: int | None) -> None:
     config = TrainingConfig(learning_rate=1e5, batch_size=batch_size, init="he", epochs=500)

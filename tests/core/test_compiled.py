@@ -173,6 +173,7 @@ def test_batches_and_validation_sets_of_several_kernel_tiles_match(batch_size: i
         init="glorot",
         epochs=40,
     )
+    assert validation_set is not None
     assert (len(train_set), len(validation_set)) == (900, 600)
     assert_same_run(*both_engines(config, train_set, validation_set))
 

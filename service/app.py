@@ -11,6 +11,7 @@ from service.event_hub import EventHub
 from service.http.body_limit import BodyLimitMiddleware
 from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.inference import routes as inference
 from service.model_cache import ModelCache
 from service.routes import events, figures, health, jobs, models, predictions, web
 from service.runner import Runner
@@ -96,6 +97,7 @@ def create_app(
         predictions.model_router,
         predictions.router,
         figures.model_router,
+        inference.router,
     ):
         app.include_router(router)
 

@@ -62,6 +62,14 @@ def protocol_error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def protocol_error_for(error: Exception) -> JSONResponse:
+    """The protocol's response to a domain or core error (a 500 for anything unexpected)."""
+    status = protocol_status(error)
+    if status is None:
+        return protocol_error_response(500, "the server failed to handle this request")
+    return protocol_error_response(status, str(error))
+
+
 def validation_message(errors: Sequence[Any]) -> str:
     """One line naming each invalid field of a request, from pydantic's error list."""
     return "; ".join(f"{item['field']}: {item['message']}" for item in field_errors(errors))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from importlib.metadata import version as package_version
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from service.inference import signature
 from service.inference.body import HEADER_LENGTH
 from service.inference.errors import (
     MalformedRequest,
+    protocol_error_for,
     protocol_error_response,
     protocol_error_responses,
     protocol_status,
@@ -69,16 +70,17 @@ class ProtocolRoute(APIRoute):
             except HTTPException as error:  # the body limit, counted while reading
                 return protocol_error_response(error.status_code, str(error.detail))
             except (ServiceError, CoreError) as error:
-                status = protocol_status(error)
-                if status is None:
+                if protocol_status(error) is None:
                     raise
-                return protocol_error_response(status, str(error))
+                return protocol_error_for(error)
 
         return handle_with_protocol_errors
 
 
+PREFIX = "/v2"
+
 router = APIRouter(
-    prefix="/v2",
+    prefix=PREFIX,
     tags=["inference (v2)"],
     dependencies=[Depends(require_read_key)],
     route_class=ProtocolRoute,
@@ -114,7 +116,10 @@ async def _metadata(repository: Repository, name: str, version: str | None) -> M
 
 
 @router.get(
-    "/models/{name}", summary="Model metadata: its input and outputs", responses=MODEL_RESPONSES
+    "/models/{name}",
+    summary="Model metadata: its input and outputs",
+    responses=MODEL_RESPONSES,
+    response_model_exclude_none=True,
 )
 async def model_metadata(name: str, repository: RepositoryDep) -> ModelMetadata:
     return await _metadata(repository, name, None)
@@ -124,6 +129,7 @@ async def model_metadata(name: str, repository: RepositoryDep) -> ModelMetadata:
     "/models/{name}/versions/{version}",
     summary="Metadata of one version of a model",
     responses=MODEL_RESPONSES,
+    response_model_exclude_none=True,
 )
 async def model_version_metadata(
     name: str, version: str, repository: RepositoryDep
@@ -265,3 +271,22 @@ async def model_version_infer(
     return await _answer(
         request, repository=repository, cache=cache, settings=settings, name=name, version=version
     )
+
+
+def install(app: FastAPI) -> None:
+    """Serve the protocol on ``app``, its OpenAPI operations listing the errors they answer.
+
+    FastAPI documents a 422 on every route with parameters; these answer 400 instead.
+    """
+    app.include_router(router)
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build_openapi()
+        for path, operations in schema["paths"].items():
+            if path == PREFIX or path.startswith(f"{PREFIX}/"):
+                for operation in operations.values():
+                    operation["responses"].pop("422", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

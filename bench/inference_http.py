@@ -24,11 +24,11 @@ import httpx
 import numpy as np
 import tritonclient.http as triton
 
+from service.inference.body import HEADER_LENGTH
 from tests.helpers.server import running_server, wait_for_job
 
 POINTS = 100_000
 MODEL_JOB = {"name": "bench-inference", "epochs": 2000, "data": {"generator": "moons"}}
-HEADER_LENGTH = "Inference-Header-Content-Length"
 
 Outputs = tuple[np.ndarray, np.ndarray]
 

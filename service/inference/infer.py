@@ -69,7 +69,9 @@ def decode_request(body: bytes, header_length: str | None, settings: Settings) -
     try:
         request = parse_body(header, InferenceRequest)
     except RequestValidationError as error:
-        raise MalformedRequest(validation_message(error.errors())) from None
+        # Fields are named from the request's root (``inputs[0].shape``), as in every message.
+        fields = [{**item, "loc": item["loc"][1:]} for item in error.errors()]
+        raise MalformedRequest(validation_message(fields)) from None
     if len(request.inputs) != 1 or request.inputs[0].name != INPUT_NAME:
         names = ", ".join(repr(given.name) for given in request.inputs)
         raise MalformedRequest(

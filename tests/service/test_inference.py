@@ -565,8 +565,17 @@ async def test_non_finite_numbers_are_400_in_json_and_in_binary(
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"not json", b'{"inputs": [', b"[1, 2]", b'"text"', b"\xff\xfe"],
-    ids=["empty", "text", "truncated", "an array", "a string", "not utf-8"],
+    [
+        b"",
+        b"not json",
+        b'{"inputs": [',
+        b"[1, 2]",
+        b'"text"',
+        b"\xff\xfe",
+        b'{"inputs": [null]}',
+        b"[" * 10_000 + b"]" * 10_000,
+    ],
+    ids=["empty", "text", "truncated", "an array", "a string", "not utf-8", "a null input", "deep"],
 )
 async def test_a_body_that_is_not_a_json_request_is_400(protocol: Protocol, body: bytes) -> None:
     assert_protocol_error(await protocol.infer(body), 400)

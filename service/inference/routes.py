@@ -6,6 +6,7 @@ its dependencies) raises, so the rest of the API keeps its problem responses.
 """
 
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from importlib.metadata import version as package_version
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException
 from core.errors import CoreError
 from service.domain.errors import ServiceError
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, require_read_key
+from service.http.problems import internal_error_detail
 from service.http.request_body import request_body_openapi
 from service.inference import signature
 from service.inference.body import HEADER_LENGTH
@@ -50,6 +52,8 @@ from service.model_cache import ModelCache
 from service.settings import Settings
 from service.store.repository import Repository
 
+error_logger = logging.getLogger("planenet.errors")
+
 SERVER_NAME = "planenet"
 SERVER_VERSION = package_version("planenet")
 EXTENSIONS = ["binary_tensor_data"]
@@ -70,11 +74,22 @@ class ProtocolRoute(APIRoute):
             except HTTPException as error:  # the body limit, counted while reading
                 return protocol_error_response(error.status_code, str(error.detail))
             except (ServiceError, CoreError) as error:
-                if protocol_status(error) is None:
-                    raise
-                return protocol_error_for(error)
+                if protocol_status(error) is not None:
+                    return protocol_error_for(error)
+                return _internal_error(request)
+            except Exception:
+                return _internal_error(request)
 
         return handle_with_protocol_errors
+
+
+def _internal_error(request: Request) -> Response:
+    """Log the error being handled and answer a 500 that says where to find it in the log."""
+    request_id = getattr(request.state, "request_id", None)
+    error_logger.exception(
+        "unhandled error", extra={"request_id": request_id, "path": request.url.path}
+    )
+    return protocol_error_response(500, internal_error_detail(request_id))
 
 
 PREFIX = "/v2"

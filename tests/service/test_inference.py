@@ -21,6 +21,7 @@ from tests.helpers.inference import (
     split_response,
     unknown_model_paths,
 )
+from tests.service.test_health import unreachable_store
 
 pytestmark = pytest.mark.anyio
 
@@ -742,3 +743,17 @@ async def test_openapi_documents_the_protocol(protocol: Protocol) -> None:
         "application/json",
         "application/octet-stream",
     }
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503_or_500_in_the_protocols_shape(
+    tmp_path: Path,
+) -> None:
+    async with serve(make_settings(tmp_path), unreachable_store) as client:
+        response = await client.get("/v2/health/ready")
+        assert_protocol_error(response, 503, "the database cannot be reached")
+        assert (await client.get("/v2/health/live")).json() == {"live": True}
+        # Not bad input but an outage: a 500, still in the protocol's shape, with no detail.
+        response = await client.get("/v2/models/some-model")
+        message = assert_protocol_error(response, 500, "logged under request id")
+        assert response.headers["x-request-id"] in message
+        assert "sqlite" not in message.lower()

@@ -8,6 +8,7 @@ its dependencies) raises, so the rest of the API keeps its problem responses.
 import functools
 import logging
 from collections.abc import Callable, Coroutine
+from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
 
@@ -55,7 +56,17 @@ from service.store.repository import Repository
 error_logger = logging.getLogger("planenet.errors")
 
 SERVER_NAME = "planenet"
-SERVER_VERSION = package_version("planenet")
+
+
+def _server_version() -> str:
+    """The installed package's version ("unknown" when run from a source tree not installed)."""
+    try:
+        return package_version(SERVER_NAME)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+SERVER_VERSION = _server_version()
 EXTENSIONS = ["binary_tensor_data"]
 """Triton's binary tensor data extension, as Triton names it in its server metadata."""
 

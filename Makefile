@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python -m bench.service_http
 	$(BIN)/python -m bench.concurrent_jobs
 	$(BIN)/python -m bench.figures
+	$(BIN)/python -m bench.inference_http
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,7 @@
 """Schemas of predictions: points in, labels and class-1 probabilities out."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.dataset import MAX_COORDINATE
@@ -10,6 +12,20 @@ POINTS_DESCRIPTION = (
     f"the points to classify, as [x, y] pairs of numbers within ±{MAX_COORDINATE:g}"
 )
 MODEL_ID_MAX_LENGTH = 64
+
+Threshold = Annotated[
+    float,
+    Field(
+        strict=True,
+        gt=0,
+        lt=1,
+        description=(
+            "a point is labelled 1 when its class-1 probability exceeds this "
+            f"(0 < threshold < 1, default {DEFAULT_THRESHOLD:g}); it never changes probabilities"
+        ),
+    ),
+]
+"""The probability above which a point is labelled 1, as every prediction route takes it."""
 
 
 class PointsBody(RequestModel):

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         ),
     )
 
+    max_queued_jobs: int = Field(
+        default=1000,
+        ge=1,
+        description="jobs waiting for a worker, across every process sharing the database",
+    )
     max_epochs: int = Field(default=100_000, ge=1, description="epochs of one job")
     max_training_points: int = Field(default=100_000, ge=1, description="points of one job")
     max_hidden_layers: int = Field(default=8, ge=0, description="hidden layers of a network")

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.domain.jobs import JobStatus
 from service.domain.training import JobConfig
@@ -46,7 +46,7 @@ def test_job_times_and_the_timeout_follow_the_database_not_the_host(
     assert repository.get_job(job.id).status is JobStatus.RUNNING
     with database.writing() as session:
         session.execute(
-            tables.JobRow.__table__.update()
+            update(tables.JobRow)
             .where(tables.JobRow.id == job.id)
             .values(progress_at=db_seconds_ago(61))
         )

@@ -10,7 +10,9 @@ milliseconds, in the text form SQLAlchemy stores its datetimes in.
 
 from typing import Any
 
+from sqlalchemy import ColumnElement, Float
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -55,3 +57,27 @@ def _ago_default(element: db_seconds_ago, _compiler: SQLCompiler, **_kw: Any) ->
 @compiles(db_seconds_ago, "sqlite")
 def _ago_sqlite(element: db_seconds_ago, _compiler: SQLCompiler, **_kw: Any) -> str:
     return f"strftime({_SQLITE_FORMAT}, 'now', '{-element.seconds:.6f} seconds')"
+
+
+class seconds_between(FunctionElement[Any]):  # noqa: N801
+    """Seconds from one stored time to another (a float), computed by the database."""
+
+    type = Float()
+    inherit_cache = True
+
+    def __init__(
+        self, start: ColumnElement[Any] | QueryableAttribute[Any], end: QueryableAttribute[Any]
+    ) -> None:
+        super().__init__(start, end)
+
+
+@compiles(seconds_between)
+def _between_default(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(seconds_between, "sqlite")
+def _between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"

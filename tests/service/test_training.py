@@ -91,6 +91,12 @@ async def test_validation_split_and_given_points_reach_the_metrics(tmp_path: Pat
         assert artifacts.validation_set is not None
         assert (len(artifacts.train_set), len(artifacts.validation_set)) == (30, 10)
         assert artifacts.loss_history.validation_loss is not None
+        # The job's history, stored in chunks as it trained, is the model's, epoch for epoch.
+        history = repository.job_loss_history(job["id"])
+        assert history is not None
+        assert history.validation_loss is not None
+        assert np.array_equal(history.loss, artifacts.loss_history.loss)
+        assert np.array_equal(history.validation_loss, artifacts.loss_history.validation_loss)
     finally:
         database.dispose()
 

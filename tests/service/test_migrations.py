@@ -290,7 +290,8 @@ def test_a_v1_database_from_before_history_version_gets_the_column(tmp_path: Pat
         assert database.upgrade_schema().v1_tables
         assert database.schema_differences() == []
         with database.engine.connect() as reading:
-            versions: dict[str, int] = dict(reading.execute(text("SELECT id, history_version FROM jobs")))
+            rows = reading.execute(text("SELECT id, history_version FROM jobs"))
+            versions: dict[str, int] = {row.id: row.history_version for row in rows}
         repository = Repository(database)
         stored = v1_answers()["jobs_in_store"]
         assert len(repository.list_jobs(limit=100).items) == len(stored)

@@ -43,6 +43,8 @@ bench: install
 	$(BIN)/python -m bench.concurrent_jobs
 	$(BIN)/python -m bench.figures
 	$(BIN)/python -m bench.inference_http
+	$(BIN)/python -m bench.progress_writes
+	$(BIN)/python -m bench.pickup_latency
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

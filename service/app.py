@@ -13,8 +13,11 @@ from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.inference import routes as inference
 from service.inference.errors import protocol_error_for
+from service.metrics import ServiceMetrics
+from service.metrics.middleware import RequestMetricsMiddleware
+from service.metrics.registry import ServiceParts
 from service.model_cache import ModelCache
-from service.routes import events, figures, health, jobs, models, predictions, web
+from service.routes import events, figures, health, jobs, metrics, models, predictions, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -70,11 +73,13 @@ def create_app(
         app.state.model_cache = ModelCache(repository)
         app.state.event_hub = hub
         app.state.runner = runner
+        service_metrics.parts = ServiceParts(repository, runner, app.state.model_cache)
         runner.start()
         hub.start()
         try:
             yield
         finally:
+            service_metrics.parts = None
             await hub.stop()
             runner.stop()
             database.dispose()
@@ -87,9 +92,12 @@ def create_app(
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    service_metrics = ServiceMetrics()
+    app.state.metrics = service_metrics
     install_problem_handlers(app)
     for router in (
         health.router,
+        metrics.router,
         jobs.router,
         events.router,
         figures.job_router,
@@ -102,7 +110,8 @@ def create_app(
         app.include_router(router)
     inference.install(app)
 
-    # The last added middleware is the outermost: logging sees every request and response.
+    # The last added middleware is the outermost: logging and the request metrics see every
+    # request and response.
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -117,4 +126,5 @@ def create_app(
             expose_headers=["Location", REQUEST_ID_HEADER],
         )
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, metrics=service_metrics)
     return app

@@ -18,6 +18,7 @@ from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
     MIN_HEARTBEAT_TIMEOUT_SECONDS,
+    MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS,
 )
 from service.log import configure_logging
 from service.runner.standalone import run_worker_pool
@@ -43,7 +44,8 @@ FLAG_HELP = {
     "job_heartbeat_timeout": (
         "seconds a running job may go without a heartbeat from its worker before it is "
         f"marked failed (default {DEFAULT_HEARTBEAT_TIMEOUT_SECONDS:g}, at least "
-        f"{MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat "
+        f"{MIN_HEARTBEAT_TIMEOUT_SECONDS:g} on SQLite and "
+        f"{MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS:g} on PostgreSQL; workers beat "
         f"every {HEARTBEAT_SECONDS:g} s)"
     ),
 }

@@ -85,16 +85,26 @@ class ModelCache:
         self.revalidate_seconds = revalidate_seconds
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generation = 0
+        self._hits = 0
+        self._misses = 0
         self._lock = threading.Lock()
+
+    def counts(self) -> tuple[int, int]:
+        """How many reads were served from the cache (hits) and loaded from the store (misses)."""
+        with self._lock:
+            return self._hits, self._misses
 
     def get(self, model_id: str) -> LoadedModel:
         """The model with this id, from the cache or the store (:class:`NotFound` if none)."""
         with self._lock:
             entry = self._entries.get(model_id)
             if entry is not None:
+                self._hits += 1
                 self._entries.move_to_end(model_id)
                 if self._fresh(entry):
                     return entry.model
+            else:
+                self._misses += 1
             generation = self._generation
         if entry is not None:
             return self._confirm(model_id, entry)
@@ -136,6 +146,7 @@ class ModelCache:
             entry = self._entries.get(model_id)
             if entry is None or not self._fresh(entry):
                 return None
+            self._hits += 1
             self._entries.move_to_end(model_id)
             return entry.model
 

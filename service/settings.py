@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.figures import MAX_RESOLUTION
@@ -12,6 +12,7 @@ from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
     MIN_HEARTBEAT_TIMEOUT_SECONDS,
+    MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS,
     STORE_LOCK_WAIT_SECONDS,
 )
 
@@ -61,11 +62,17 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description=(
             "seconds a running job may go without a heartbeat from its worker before it is "
-            f"marked failed (at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat every "
+            f"marked failed (at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} on SQLite, "
+            f"{MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS:g} on PostgreSQL; workers beat every "
             f"{HEARTBEAT_SECONDS:g} s)"
         ),
     )
 
+    max_queued_jobs: int = Field(
+        default=1000,
+        ge=1,
+        description="jobs waiting for a worker, across every process sharing the database",
+    )
     max_epochs: int = Field(default=100_000, ge=1, description="epochs of one job")
     max_training_points: int = Field(default=100_000, ge=1, description="points of one job")
     max_hidden_layers: int = Field(default=8, ge=0, description="hidden layers of a network")
@@ -98,13 +105,21 @@ class Settings(BaseSettings):
 
     @field_validator("job_heartbeat_timeout")
     @classmethod
-    def _safe_heartbeat_timeout(cls, value: float) -> float:
+    def _safe_heartbeat_timeout(cls, value: float, info: ValidationInfo) -> float:
         """A shorter timeout would fail the jobs of live workers whose beat waited on a lock."""
-        if not value >= MIN_HEARTBEAT_TIMEOUT_SECONDS:
+        on_sqlite = not str(info.data.get("database_url") or "sqlite").startswith("postgresql")
+        if on_sqlite:
+            if not value >= MIN_HEARTBEAT_TIMEOUT_SECONDS:
+                raise ValueError(
+                    f"must be at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} seconds on SQLite: "
+                    f"workers beat every {HEARTBEAT_SECONDS:g} s, and a beat may wait up to "
+                    f"{STORE_LOCK_WAIT_SECONDS:g} s for the database"
+                )
+        elif not value >= MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS:
             raise ValueError(
-                f"must be at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} seconds: workers beat every "
-                f"{HEARTBEAT_SECONDS:g} s, and a beat may wait up to "
-                f"{STORE_LOCK_WAIT_SECONDS:g} s for the database"
+                f"must be at least {MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS:g} seconds on "
+                f"PostgreSQL: workers beat every {HEARTBEAT_SECONDS:g} s, and two beats in a "
+                "row may fail"
             )
         return value
 

@@ -36,6 +36,19 @@ class LimitExceeded(ServiceError):
         self.setting = setting
 
 
+class QueueFull(ServiceError):
+    """As many jobs are queued as the configured limit allows; the client should retry later."""
+
+    def __init__(self, limit: int, setting: str, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"{limit} jobs are already queued, the most allowed (the setting {setting}); "
+            f"try again in {retry_after_seconds} s, once workers have taken some"
+        )
+        self.limit = limit
+        self.setting = setting
+        self.retry_after_seconds = retry_after_seconds
+
+
 class BodyTooLarge(ServiceError):
     """The request body is larger than the configured maximum."""
 

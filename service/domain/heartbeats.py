@@ -12,8 +12,14 @@ STORE_LOCK_WAIT_SECONDS = 30.0
 """How long a write may wait for the store's lock (SQLite's busy timeout)."""
 
 MIN_HEARTBEAT_TIMEOUT_SECONDS = 3 * HEARTBEAT_SECONDS + STORE_LOCK_WAIT_SECONDS
-"""The shortest safe heartbeat timeout (45 s): a beat's time is taken before its write, which
-may wait for the store's lock, and two beats in a row may fail."""
+"""The shortest safe heartbeat timeout on SQLite (45 s): two beats in a row may fail, and a
+beat may wait for the database's one write lock as long as the store lets it, while a
+process that judges it may take the lock first."""
+
+MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS = 3 * HEARTBEAT_SECONDS
+"""The shortest safe heartbeat timeout on a database server (PostgreSQL; 15 s): two beats in a
+row may fail, but a beat is stamped by the database's clock when it is written and waits
+only for its own job's row, which other writers hold for a few milliseconds."""
 
 DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 60.0
 """How long a running job may go without a heartbeat before it is failed, unless configured."""

@@ -1,6 +1,10 @@
 """Domain vocabulary shared by the layers: the life cycle of a training job."""
 
+from dataclasses import dataclass
 from enum import StrEnum
+
+QUEUE_RETRY_AFTER_SECONDS = 5
+"""What a client refused for a full queue is told to wait before it tries again (Retry-After)."""
 
 
 class JobStatus(StrEnum):
@@ -15,3 +19,11 @@ class JobStatus(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class QueueLimit:
+    """At most ``jobs`` queued jobs across every process sharing the store, set by ``setting``."""
+
+    jobs: int
+    setting: str

@@ -24,6 +24,7 @@ from service.domain.errors import (
     LimitExceeded,
     NotFound,
     NotReady,
+    QueueFull,
     ServiceError,
     Unauthorized,
     UnsupportedMediaType,
@@ -59,6 +60,7 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], ProblemKind], ...] = (
     (WrongState, ProblemKind(409, "wrong-state", "Not possible in the current state")),
     (LimitExceeded, ProblemKind(413, "limit-exceeded", "Over a limit")),
     (BodyTooLarge, BODY_TOO_LARGE),
+    (QueueFull, ProblemKind(429, "queue-full", "Too many queued jobs")),
     (UnsupportedMediaType, ProblemKind(415, "unsupported-media-type", "Unsupported media type")),
     (Unauthorized, ProblemKind(401, "unauthorized", "Missing or invalid API key")),
     (NotReady, ProblemKind(503, "not-ready", "Not ready")),
@@ -104,9 +106,11 @@ def error_response(error: Exception) -> JSONResponse:
     kind = kind_of(error)
     if kind is None:
         return internal_error_response()
-    headers = (
-        {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'} if kind.status == 401 else None
-    )
+    headers: dict[str, str] | None = None
+    if kind.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
+    elif isinstance(error, QueueFull):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return problem_response(
         kind.status, str(error), title=kind.title, problem_type=kind.type, headers=headers
     )

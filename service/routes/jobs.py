@@ -11,7 +11,7 @@ from core.dataset import Dataset, validation_rows
 from core.errors import CoreError
 from core.parameters import Parameters, make_parameters
 from service.domain.errors import InvalidInput
-from service.domain.jobs import JobStatus
+from service.domain.jobs import JobStatus, QueueLimit
 from service.domain.records import JobRecord
 from service.http.deps import RepositoryDep, RequireKey, RunnerDep, SettingsDep, resource_router
 from service.http.limits import check_bracket_count, check_training_limits, training_body_brackets
@@ -19,7 +19,7 @@ from service.http.request_body import parse_body, read_json_body, request_body_o
 from service.runner import Runner
 from service.schemas.common import DEFAULT_PAGE_SIZE, Page, PageLimit, PageOffset, problem_responses
 from service.schemas.jobs import JobOut, PointsData, TrainingRequest
-from service.settings import Settings
+from service.settings import Settings, setting_env_name
 from service.store.repository import Repository
 
 CANCEL_WAIT_SECONDS = 1.5
@@ -35,7 +35,7 @@ router = resource_router("/jobs", "jobs")
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start training a network",
     response_model=JobOut,
-    responses=problem_responses(413, 415, 422),
+    responses=problem_responses(413, 415, 422, 429),
     openapi_extra=request_body_openapi(TrainingRequest),
 )
 async def create_job(
@@ -50,7 +50,9 @@ async def create_job(
 
     The answer (202) is the queued job, with its URL in ``Location``. Everything is checked
     first: the API key (401) before the body is even read, then limits (413) and the values
-    themselves (422), so a job that is accepted can run. The body is read here rather than
+    themselves (422), so a job that is accepted can run; when ``max_queued_jobs`` jobs already
+    wait, across every process sharing the database, the answer is 429 with ``Retry-After``.
+    The body is read here rather than
     by FastAPI, so that a body with clearly too many points is refused by its raw bytes and
     the parsing of a big body runs in a worker thread, not on the event loop.
     """
@@ -78,6 +80,7 @@ def _queue_job(
         training.name,
         _given_points(training),
         _given_parameters(training),
+        queue_limit=QueueLimit(settings.max_queued_jobs, setting_env_name("max_queued_jobs")),
     )
     try:
         runner.submit(job.id)

@@ -22,6 +22,7 @@ from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resourc
 from service.http.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
 from service.http.request_body import parse_body, read_json_body, request_body_openapi
 from service.http.responses import FastJSONResponse
+from service.metrics import ServiceMetrics
 from service.model_cache import LoadedModel, ModelCache
 from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
@@ -79,12 +80,19 @@ async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
     return parsed
 
 
-async def _respond(cache: ModelCache, model_id: str, points: list[tuple[float, float]]) -> Response:
-    """The prediction, on the event loop for a few points of a cached model, else in a thread."""
+async def _respond(
+    request: Request, cache: ModelCache, model_id: str, points: list[tuple[float, float]]
+) -> Response:
+    """The prediction, on the event loop for a few points of a cached model, else in a thread;
+    the points are counted once answered."""
     cached = cache.peek(model_id)
     if cached is not None and len(points) <= INLINE_POINTS:
-        return _answer(cached, points)
-    return await run_in_threadpool(_load_and_answer, cache, model_id, points)
+        response = _answer(cached, points)
+    else:
+        response = await run_in_threadpool(_load_and_answer, cache, model_id, points)
+    metrics: ServiceMetrics = request.app.state.metrics
+    metrics.predicted_points.inc(len(points))
+    return response
 
 
 PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
@@ -101,7 +109,7 @@ async def predict_with_model(
     model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep
 ) -> Response:
     parsed = await _parse(await read_json_body(request), PointsBody, settings)
-    return await _respond(cache, model_id, parsed.points)
+    return await _respond(request, cache, model_id, parsed.points)
 
 
 @router.post(
@@ -121,4 +129,4 @@ async def predict(
         if newest is None:
             raise WrongState(NO_MODEL_YET)
         model_id = newest.id
-    return await _respond(cache, model_id, parsed.points)
+    return await _respond(request, cache, model_id, parsed.points)

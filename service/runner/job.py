@@ -75,11 +75,21 @@ class ProgressReporter:
         if self._latest is not None and self._latest.epoch > self._history_epoch:
             self._write(self._latest, write_history=True)
 
+    @property
+    def history_epoch(self) -> int:
+        """How many epochs of loss history the store holds (the next chunk starts after them)."""
+        return self._history_epoch
+
     def _write(self, progress: Progress, write_history: bool) -> None:
-        history = None
+        """Write progress; with ``write_history``, append the epochs since the last chunk."""
+        chunk = None
+        start = self._history_epoch
         if write_history:
-            history = encode_loss_history(progress.loss_history, progress.validation_loss_history)
-            self._history_epoch = progress.epoch
+            validation = progress.validation_loss_history
+            chunk = encode_loss_history(
+                progress.loss_history[start : progress.epoch],
+                None if validation is None else validation[start : progress.epoch],
+            )
         try:
             self.ack = self.repository.record_progress(
                 self.job.id,
@@ -88,12 +98,16 @@ class ProgressReporter:
                 epochs=progress.epochs,
                 loss=progress.loss,
                 validation_loss=progress.validation_loss,
-                loss_history=history,
+                loss_history=chunk,
+                history_start=start,
             )
         except SQLAlchemyError:
             logger.warning(
                 "could not record progress", exc_info=True, extra={"job_id": self.job.id}
             )
+            return
+        if chunk is not None and self.ack.lease_held:
+            self._history_epoch = progress.epoch
 
     def should_cancel(self) -> bool:
         self.liveness.touch()
@@ -176,7 +190,12 @@ def _run(
         model = _new_model(job, prepared, result)
         # The loss of the network kept (the best one when stopped early), after training.
         repository.complete_job(
-            job.id, job.lease, model, result.epochs_run, model.metrics.train_loss
+            job.id,
+            job.lease,
+            model,
+            result.epochs_run,
+            model.metrics.train_loss,
+            history_start=reporter.history_epoch,
         )
     except LeaseLost:
         logger.warning("job was taken away before its model was stored", extra=log_extra)

@@ -50,6 +50,7 @@ class LocalRunner:
         poll_seconds: float = POLL_SECONDS,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
         recovery_seconds: float = RECOVERY_SECONDS,
+        listen: bool = True,
     ) -> None:
         self.database_url = database_url
         self.repository = repository
@@ -65,6 +66,7 @@ class LocalRunner:
             log_level=log_level,
             interrupted_reason=interrupted_reason,
             poll_seconds=poll_seconds,
+            listen=listen,
         )
         self._context = multiprocessing.get_context("spawn")
         self._wake: multiprocessing.queues.Queue[str | None] = self._context.Queue(

@@ -11,12 +11,10 @@ the hosts sharing a database are assumed to agree to well within the time-to-liv
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
 
 from service.domain.heartbeats import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
 from service.runner.identity import worker_is_gone
 from service.store.repository import Repository
-from service.store.tables import utc_now
 
 logger = logging.getLogger("planenet.recovery")
 
@@ -54,9 +52,8 @@ class JobRecovery:
                 continue
             reason = gone_reason or gone_worker_reason(worker)
             failed += self.repository.fail_jobs_of_worker(worker, reason)
-        silent_since = utc_now() - timedelta(seconds=self.heartbeat_timeout)
         failed += self.repository.fail_silent_jobs(
-            silent_since, silent_worker_reason(self.heartbeat_timeout)
+            self.heartbeat_timeout, silent_worker_reason(self.heartbeat_timeout)
         )
         if failed:
             logger.warning("marked abandoned jobs failed", extra={"job_ids": failed})

@@ -1,10 +1,8 @@
 """The worker process: claim the oldest queued job, run it, and repeat until told to stop."""
 
-import contextlib
 import logging
 import multiprocessing.queues
 import os
-import queue
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from service.domain.jobs import JobStatus
 from service.log import configure_logging
 from service.runner.identity import worker_name
 from service.runner.job import INTERNAL_FAILURE, run_job
+from service.runner.wakeup import wakeup_for
 from service.store.database import Database
 from service.store.repository import Repository
 
@@ -38,6 +37,9 @@ class WorkerOptions:
     log_level: str
     interrupted_reason: str
     poll_seconds: float
+    listen: bool = True
+    """Whether to wake on PostgreSQL's notifications of queued jobs (off only to measure the
+    polling they spare)."""
 
 
 def worker_main(
@@ -45,9 +47,11 @@ def worker_main(
 ) -> None:
     """Entry point of a worker process (started with ``spawn``).
 
-    Claims queued jobs oldest first and runs them one at a time. It waits on ``wake`` (one
-    message per submitted job) or polls every ``poll_seconds``, and returns when ``stop``
-    is set or when its parent process has died, abandoning a running job as interrupted.
+    Claims queued jobs oldest first and runs them one at a time. When idle it waits for news
+    of a queued job (a PostgreSQL notification from any host, else a token on ``wake`` from
+    its API process; see service.runner.wakeup) or polls every ``poll_seconds``, and returns
+    when ``stop`` is set or when its parent process has died, abandoning a running job as
+    interrupted.
     """
     # Ctrl-C reaches the whole process group (and a service manager may send SIGTERM to the
     # whole group too): the parent decides how the workers stop, through ``stop``.
@@ -63,13 +67,14 @@ def worker_main(
     def interrupted() -> bool:
         return stop.is_set() or os.getppid() != options.parent_pid
 
+    wakeup = wakeup_for(options.database_url, wake, options.listen)
     logger.info("worker started", extra={"worker": name})
     try:
         while not interrupted():
             if not _run_next_job(repository, name, interrupted, options):
-                with contextlib.suppress(queue.Empty):
-                    wake.get(timeout=options.poll_seconds)
+                wakeup.wait(options.poll_seconds)
     finally:
+        wakeup.close()
         database.dispose()
         logger.info("worker stopped", extra={"worker": name})
 

@@ -114,6 +114,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
         (413, "over a limit"),
         (415, "the body is not JSON"),
         (422, "invalid request; `errors` names the fields"),
+        (429, "too many jobs queued; try again after `Retry-After` seconds"),
         (503, "not ready"),
     )
 }

@@ -5,18 +5,20 @@ Job state changes are conditional updates (``... WHERE status = 'queued'``, ``..
 never both win: a job is claimed once, and a worker that lost its lease cannot write.
 A running job's ``progress_at`` is its heartbeat: the worker refreshes it with every progress
 write and at least every few seconds while it holds the job (see service.store.recovery).
+Every time written here is the database's (service.store.clock), never a host's.
 """
 
 import uuid
 from typing import Any
 
-from sqlalchemy import Update, func, select, update
+from sqlalchemy import Update, func, select, text, update
+from sqlalchemy.orm import Session
 
 from core.dataset import Dataset
 from core.parameters import Parameters
 from core.serialization import parameters_from_bytes, parameters_to_bytes
-from service.domain.errors import LeaseLost, NotFound, WrongState
-from service.domain.jobs import JobStatus
+from service.domain.errors import LeaseLost, NotFound, QueueFull, WrongState
+from service.domain.jobs import QUEUE_RETRY_AFTER_SECONDS, JobStatus, QueueLimit
 from service.domain.records import (
     ClaimedJob,
     JobRecord,
@@ -27,12 +29,23 @@ from service.domain.records import (
     RecordPage,
 )
 from service.domain.training import JobConfig
-from service.store.codec import decode_dataset, decode_loss_history, encode_dataset
+from service.store.clock import db_now
+from service.store.codec import (
+    decode_dataset,
+    decode_loss_history,
+    encode_dataset,
+    encode_loss_history,
+)
 from service.store.database import Database
+from service.store.history import NO_LOSSES, chunks_after, laid_end_to_end
 from service.store.models import model_record
-from service.store.tables import JobRow, ModelRow, utc_now
+from service.store.tables import JobRow, LossChunkRow, ModelRow, utc_now
 
 CLAIM_ATTEMPTS = 5
+JOBS_CHANNEL = "planenet_jobs"
+"""The PostgreSQL notification channel on which a new queued job wakes idle workers."""
+# The PostgreSQL advisory lock that makes "count the queue, then add a job" one step.
+QUEUE_LOCK_KEY = 0x504C414E4551
 
 
 def new_id() -> str:
@@ -53,9 +66,17 @@ class JobStore:
         name: str | None = None,
         training_data: Dataset | None = None,
         initial_parameters: Parameters | None = None,
+        queue_limit: QueueLimit | None = None,
     ) -> JobRecord:
         """Store a new ``queued`` job. ``config`` is the training body as run, without the bulky
-        arrays, which are kept as bytes: the points given as data and the initial parameters."""
+        arrays, which are kept as bytes: the points given as data and the initial parameters.
+
+        With ``queue_limit``, raises :class:`QueueFull` (storing nothing) when that many jobs are
+        queued already. The queue is counted in the transaction that adds the job, under a lock
+        every adder takes (SQLite's write lock, a PostgreSQL advisory lock), so the limit holds
+        across every process sharing the database. On PostgreSQL the commit also notifies the
+        idle workers listening on every host (see service.runner.wakeup).
+        """
         row = JobRow(
             id=new_id(),
             status=JobStatus.QUEUED,
@@ -65,12 +86,18 @@ class JobStore:
             initial_parameters=(
                 None if initial_parameters is None else parameters_to_bytes(initial_parameters)
             ),
-            created_at=utc_now(),
+            created_at=db_now(),
             epochs=config.epochs,
         )
         with self.database.writing() as session:
+            if queue_limit is not None:
+                _check_queue(session, queue_limit)
             session.add(row)
-        return _job_record(row)
+            session.flush()
+            session.refresh(row)
+            if not self.database.is_sqlite:
+                session.execute(text(f"NOTIFY {JOBS_CHANNEL}"))
+            return _job_record(row)
 
     def get_job(self, job_id: str) -> JobRecord:
         """The job with this id; :class:`NotFound` otherwise."""
@@ -131,11 +158,13 @@ class JobStore:
         Raises :class:`NotFound` for an unknown id.
         """
         with self.database.reading() as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
+            if session.scalar(select(JobRow.id).where(JobRow.id == job_id)) is None:
                 raise NotFound("job", job_id)
-            data = row.loss_history
-        return None if data is None else decode_loss_history(data)
+            chunks = chunks_after(session, {job_id: 0})[job_id]
+        if not chunks:
+            return None
+        losses, validation_losses = laid_end_to_end(NO_LOSSES, None, chunks)
+        return LossHistory(loss=losses, validation_loss=validation_losses)
 
     # The worker side. Every write names the lease the claim returned.
 
@@ -149,7 +178,7 @@ class JobStore:
         """
         for _attempt in range(CLAIM_ATTEMPTS):
             lease = new_id()
-            now = utc_now()
+            now = db_now()
             with self.database.writing() as session:
                 job_id = session.scalar(
                     select(JobRow.id)
@@ -186,41 +215,57 @@ class JobStore:
         loss: float | None,
         validation_loss: float | None,
         loss_history: bytes | None = None,
+        history_start: int = 0,
     ) -> ProgressAck:
-        """Write a running job's progress (and its loss history so far, when given).
+        """Write a running job's progress, and append a chunk of its loss history when given.
 
-        This is also a heartbeat. Returns whether the lease still holds and whether a cancel
-        was asked for.
+        ``loss_history`` holds the losses from epoch ``history_start + 1`` on (the epochs since
+        the previous chunk): the write costs the same however long the job has run. This is
+        also a heartbeat. Returns whether the lease still holds and whether a cancel was asked
+        for.
         """
         values: dict[str, Any] = {
             "epoch": epoch,
             "epochs": epochs,
             "loss": loss,
             "validation_loss": validation_loss,
-            "progress_at": utc_now(),
+            "progress_at": db_now(),
         }
         if loss_history is not None:
-            values["loss_history"] = loss_history
             values["history_version"] = JobRow.history_version + 1
         with self.database.writing() as session:
-            written = session.execute(_held(job_id, lease).values(**values))
-            if rowcount(written) == 0:
+            written = session.execute(
+                _held(job_id, lease)
+                .values(**values)
+                .returning(JobRow.history_version, JobRow.cancel_requested)
+            ).first()
+            if written is None:
                 return ProgressAck(lease_held=False, cancel_requested=False)
-            cancel = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id))
-        return ProgressAck(lease_held=True, cancel_requested=bool(cancel))
+            if loss_history is not None:
+                _append_chunk(session, job_id, written.history_version, history_start, loss_history)
+        return ProgressAck(lease_held=True, cancel_requested=bool(written.cancel_requested))
 
     def heartbeat(self, job_id: str, lease: str) -> bool:
         """Say the worker still runs the job, without new progress; False once the lease is lost."""
         with self.database.writing() as session:
-            written = session.execute(_held(job_id, lease).values(progress_at=utc_now()))
+            written = session.execute(_held(job_id, lease).values(progress_at=db_now()))
             return rowcount(written) == 1
 
     def complete_job(
-        self, job_id: str, lease: str, model: NewModel, epochs_run: int, final_loss: float | None
+        self,
+        job_id: str,
+        lease: str,
+        model: NewModel,
+        epochs_run: int,
+        final_loss: float | None,
+        *,
+        history_start: int = 0,
     ) -> ModelRecord:
         """Store the trained model and mark the job ``succeeded`` with its id, in ONE transaction.
 
-        Raises :class:`LeaseLost` (and writes nothing) when the job is no longer this lease's.
+        The job's loss history gets its last chunk: the model's from epoch ``history_start + 1``
+        on (the epochs its progress writes had not stored yet). Raises :class:`LeaseLost` (and
+        writes nothing) when the job is no longer this lease's.
         """
         now = utc_now()
         row = ModelRow(
@@ -236,21 +281,24 @@ class JobStore:
         )
         with self.database.writing() as session:
             marked = session.execute(
-                _held(job_id, lease).values(
+                _held(job_id, lease)
+                .values(
                     status=JobStatus.SUCCEEDED,
                     model_id=row.id,
-                    finished_at=now,
-                    progress_at=now,
+                    finished_at=db_now(),
+                    progress_at=db_now(),
                     epoch=epochs_run,
                     loss=final_loss,
-                    loss_history=model.loss_history,
                     history_version=JobRow.history_version + 1,
                     lease=None,
                 )
-            )
-            if rowcount(marked) == 0:
+                .returning(JobRow.history_version)
+            ).first()
+            if marked is None:
                 raise LeaseLost(job_id)
             session.add(row)
+            tail = _history_tail(model.loss_history, history_start)
+            _append_chunk(session, job_id, marked.history_version, history_start, tail)
         return model_record(row)
 
     def finish_job(
@@ -262,10 +310,41 @@ class JobStore:
         with self.database.writing() as session:
             marked = session.execute(
                 _held(job_id, lease).values(
-                    status=status, error=error, finished_at=utc_now(), lease=None
+                    status=status, error=error, finished_at=db_now(), lease=None
                 )
             )
             return rowcount(marked) == 1
+
+
+def _check_queue(session: Session, limit: QueueLimit) -> None:
+    """Raise :class:`QueueFull` when ``limit.jobs`` jobs are queued (counted under a lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": QUEUE_LOCK_KEY})
+    queued = session.scalar(
+        select(func.count()).select_from(JobRow).where(JobRow.status == JobStatus.QUEUED)
+    )
+    if (queued or 0) >= limit.jobs:
+        raise QueueFull(limit.jobs, limit.setting, QUEUE_RETRY_AFTER_SECONDS)
+
+
+def _append_chunk(
+    session: Session, job_id: str, history_version: int, first_epoch: int, history: bytes
+) -> None:
+    """Store a chunk under ``history_version - 1``: the seq the UPDATE that bumped it reserved."""
+    session.add(
+        LossChunkRow(
+            job_id=job_id, seq=history_version - 1, first_epoch=first_epoch, history=history
+        )
+    )
+
+
+def _history_tail(history: bytes, start: int) -> bytes:
+    """The losses of an encoded history from epoch ``start + 1`` on, encoded (all when 0)."""
+    if start <= 0:
+        return history
+    whole = decode_loss_history(history)
+    validation = None if whole.validation_loss is None else whole.validation_loss[start:]
+    return encode_loss_history(whole.loss[start:], validation)
 
 
 def _held(job_id: str, lease: str) -> Update:

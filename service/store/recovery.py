@@ -7,14 +7,13 @@ it any more. Each job is failed by a conditional update that re-checks its condi
 heartbeat that arrives in between wins, and several processes may recover at once.
 """
 
-from datetime import datetime
-
 from sqlalchemy import ColumnElement, or_, select, update
 
 from service.domain.jobs import JobStatus
+from service.store.clock import db_now, db_seconds_ago
 from service.store.database import Database
 from service.store.jobs import rowcount
-from service.store.tables import JobRow, utc_now
+from service.store.tables import JobRow
 
 
 class RecoveryStore:
@@ -32,8 +31,10 @@ class RecoveryStore:
         """Mark ``failed`` the running jobs claimed by ``worker`` (a process that is gone)."""
         return self._fail_running(JobRow.worker == worker, reason)
 
-    def fail_silent_jobs(self, silent_since: datetime, reason: str) -> list[str]:
-        """Mark ``failed`` the running jobs with no heartbeat since ``silent_since``."""
+    def fail_silent_jobs(self, timeout_seconds: float, reason: str) -> list[str]:
+        """Mark ``failed`` the running jobs with no heartbeat for ``timeout_seconds``, by the
+        database's clock (the one every heartbeat is stamped with)."""
+        silent_since = db_seconds_ago(timeout_seconds)
         silent = or_(JobRow.progress_at.is_(None), JobRow.progress_at < silent_since)
         return self._fail_running(silent, reason)
 
@@ -51,9 +52,7 @@ class RecoveryStore:
                 marked = session.execute(
                     update(JobRow)
                     .where(JobRow.id == job_id, *matching)
-                    .values(
-                        status=JobStatus.FAILED, error=reason, finished_at=utc_now(), lease=None
-                    )
+                    .values(status=JobStatus.FAILED, error=reason, finished_at=db_now(), lease=None)
                 )
                 if rowcount(marked) == 1:
                     failed.append(job_id)

@@ -1,15 +1,13 @@
 """Snapshots of jobs' progress for live watchers: one read for every watched job, decoding news.
 
 Watchers poll jobs a few times a second while their workers report progress (epoch, loss)
-about as often, and their whole loss history about once a second. A snapshot pairs the
-progress with the loss history of the same transaction, and decodes a history blob only
-when the stored blob changed since the previous snapshot, so a poll costs O(jobs), not
-O(epochs), between history writes.
+about as often, and append a chunk of loss history about once a second. A snapshot pairs the
+progress with the loss history of the same transaction, and reads and decodes only the chunks
+stored since the previous snapshot, so a poll costs O(jobs), not O(epochs).
 """
 
 from collections.abc import Mapping
 
-import numpy as np
 from sqlalchemy import select
 
 from core.arrays import FloatArray
@@ -18,9 +16,8 @@ from service.domain.jobs import JobStatus
 from service.domain.records import JobSnapshot
 from service.store.codec import decode_loss_history
 from service.store.database import Database
+from service.store.history import NO_LOSSES, StoredChunk, chunks_after, laid_end_to_end
 from service.store.tables import JobRow
-
-_NO_HISTORY: FloatArray = np.zeros(0, dtype=np.float64)
 
 _PROGRESS_COLUMNS = (
     JobRow.id,
@@ -60,9 +57,10 @@ class SnapshotStore:
         """Snapshots of the jobs named by ``previous``'s keys, read in one transaction.
 
         A job whose progress, status and history are those of its previous snapshot gets that
-        very object back, so a caller can tell news by identity. History blobs are fetched and
-        decoded only for the jobs whose history version (bumped by every write of it) differs
-        from the one their previous snapshot was decoded from. Unknown ids are left out.
+        very object back, so a caller can tell news by identity. History chunks are fetched and
+        decoded only for the jobs whose history version (their count of chunks) differs from
+        the one their previous snapshot was decoded from, and only the chunks after it. Unknown
+        ids are left out.
         """
         if not previous:
             return {}
@@ -70,23 +68,18 @@ class SnapshotStore:
             rows = session.execute(
                 select(*_PROGRESS_COLUMNS).where(JobRow.id.in_(list(previous)))
             ).all()
-            stale = [
-                row.id
+            stale = {
+                row.id: _kept_chunks(kept, row.history_version)
                 for row in rows
                 if (kept := previous[row.id]) is None or kept.history_version != row.history_version
-            ]
-            blobs: dict[str, tuple[bytes | None, int]] = {}
-            if stale:
-                query = select(JobRow.id, JobRow.loss_history, JobRow.history_version)
-                for job_id, blob, version in session.execute(query.where(JobRow.id.in_(stale))):
-                    blobs[job_id] = (blob, version)
+            }
+            news = chunks_after(session, stale)
         snapshots: dict[str, JobSnapshot] = {}
         for row in rows:
             kept = previous[row.id]
             status = JobStatus(row.status)
-            if row.id in blobs or kept is None:
-                blob, history_version = blobs.get(row.id, (None, row.history_version))
-                losses, validation_losses = _decoded(blob)
+            if kept is None or row.id in news:
+                losses, validation_losses, history_version = _grown(kept, news.get(row.id, []))
             elif (kept.progress_at, kept.status) == (row.progress_at, status):
                 snapshots[row.id] = kept
                 continue
@@ -109,9 +102,26 @@ class SnapshotStore:
         return snapshots
 
 
-def _decoded(blob: bytes | None) -> tuple[FloatArray, FloatArray | None]:
-    """The loss and validation loss arrays of a stored history blob (empty before the first)."""
-    if blob is None:
-        return _NO_HISTORY, None
-    history = decode_loss_history(blob)
-    return history.loss, history.validation_loss
+def _kept_chunks(kept: JobSnapshot | None, history_version: int) -> int:
+    """How many of the job's stored chunks the previous snapshot holds (0: read them all)."""
+    if kept is None or kept.history_version > history_version:
+        return 0
+    return kept.history_version
+
+
+def _grown(
+    kept: JobSnapshot | None, chunks: list[StoredChunk]
+) -> tuple[FloatArray, FloatArray | None, int]:
+    """The previous snapshot's histories with the new chunks laid on, and their version."""
+    if kept is None or (chunks and chunks[0].seq == 0):
+        losses, validation_losses, version = NO_LOSSES, None, 0
+    else:
+        losses, validation_losses = kept.losses, kept.validation_losses
+        version = kept.history_version
+    if chunks:
+        # Looked up here, so that tests may count the decodes.
+        losses, validation_losses = laid_end_to_end(
+            losses, validation_losses, chunks, decode=decode_loss_history
+        )
+        version = chunks[-1].seq + 1
+    return losses, validation_losses, version

@@ -59,8 +59,7 @@ class JobRow(Base):
     loss: Mapped[float | None] = mapped_column(Float)
     validation_loss: Mapped[float | None] = mapped_column(Float)
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    loss_history: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
-    # Bumped by every write of loss_history, so readers can tell a new one without reading it.
+    # How many chunks of loss history are stored (see LossChunkRow): the next chunk's ``seq``.
     history_version: Mapped[int] = mapped_column(default=0, server_default="0")
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
@@ -72,6 +71,22 @@ class JobRow(Base):
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
     )
+
+
+class LossChunkRow(Base):
+    """A run of a running job's loss history: the losses from epoch ``first_epoch + 1`` on.
+
+    A worker appends one chunk with the epochs since its previous one, so a progress write costs
+    the same at any epoch. A job's history is its chunks in ``seq`` order, each laid from its
+    ``first_epoch`` on (a chunk that starts earlier replaces what it overlaps).
+    """
+
+    __tablename__ = "job_loss_chunks"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    first_epoch: Mapped[int]
+    history: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ModelRow(Base):

@@ -71,6 +71,7 @@ class PlayedWorker:
         self.job_id = repository.create_job(job_config({"epochs": epochs})).id
         self.history = loss_values(epochs)
         self.claimed: ClaimedJob | None = None
+        self.stored_epochs = 0
 
     def claim(self) -> None:
         self.claimed = self.repository.claim_next_job("played-worker")
@@ -78,19 +79,22 @@ class PlayedWorker:
         assert self.claimed.id == self.job_id
 
     def report(self, epoch: int, with_history: bool = True) -> None:
-        """Write progress at ``epoch``, with the loss history so far unless ``with_history``
-        is false (workers write the history less often than the rest)."""
+        """Write progress at ``epoch``, with a chunk of the loss history since the previous
+        one unless ``with_history`` is false (workers write the history less often)."""
         assert self.claimed is not None
-        history = self.history[:epoch]
+        start = self.stored_epochs
         self.repository.record_progress(
             self.job_id,
             self.claimed.lease,
             epoch=epoch,
             epochs=self.epochs,
-            loss=float(history[-1]),
+            loss=float(self.history[epoch - 1]),
             validation_loss=None,
-            loss_history=encode_loss_history(history) if with_history else None,
+            loss_history=encode_loss_history(self.history[start:epoch]) if with_history else None,
+            history_start=start,
         )
+        if with_history:
+            self.stored_epochs = epoch
 
     def succeed(self) -> str:
         assert self.claimed is not None
@@ -108,7 +112,12 @@ class PlayedWorker:
             datasets=b"",
         )
         record = self.repository.complete_job(
-            self.job_id, self.claimed.lease, model, self.epochs, float(self.history[-1])
+            self.job_id,
+            self.claimed.lease,
+            model,
+            self.epochs,
+            float(self.history[-1]),
+            history_start=self.stored_epochs,
         )
         return record.id
 

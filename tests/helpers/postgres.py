@@ -112,17 +112,18 @@ class PostgresServer:
     password: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    host: str = "127.0.0.1"
     _admin: psycopg.Connection[Any] | None = field(default=None, repr=False)
     _created: int = field(default=0, repr=False)
 
     def url(self, database: str) -> str:
         """The SQLAlchemy URL of one of this server's databases."""
         credentials = f"{SUPERUSER}:{self.password}"
-        return f"postgresql+psycopg://{credentials}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{credentials}@{self.host}:{self.port}/{database}"
 
     def conninfo(self, database: str = "postgres") -> str:
         return (
-            f"host=127.0.0.1 port={self.port} dbname={database} user={SUPERUSER} "
+            f"host={self.host} port={self.port} dbname={database} user={SUPERUSER} "
             f"password={self.password} connect_timeout=5"
         )
 
@@ -161,9 +162,22 @@ class PostgresServer:
                 self.process.wait(STOP_SECONDS)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the server listens: 127.0.0.1 by default, or a test host's address inside a
+    network namespace (``namespace``), reachable from ``clients`` (a CIDR) with the password."""
+
+    address: str = "127.0.0.1"
+    namespace: str | None = None
+    clients: str | None = None
+    port: int | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+
 @contextmanager
-def throwaway_postgres() -> Iterator[PostgresServer]:
+def throwaway_postgres(placement: Placement | None = None) -> Iterator[PostgresServer]:
     """A fresh PostgreSQL cluster and server, stopped and deleted on exit."""
+    placement = placement or Placement()
     binaries = ensure_postgres_binaries()
     account = ServerAccount.for_this_process()
     directory = Path(tempfile.mkdtemp(prefix="planenet-postgres-"))
@@ -171,7 +185,10 @@ def throwaway_postgres() -> Iterator[PostgresServer]:
         os.chown(directory, account.uid, account.gid)
         password = secrets.token_hex(16)
         _init_cluster(binaries, account, directory, password)
-        server = _start_server(binaries, account, directory, password)
+        if placement.clients is not None:
+            with (directory / "data" / "pg_hba.conf").open("a") as rules:
+                rules.write(f"host all all {placement.clients} scram-sha-256\n")
+        server = _start_server(binaries, account, directory, password, placement)
         try:
             yield server
         finally:
@@ -211,28 +228,35 @@ def _init_cluster(binaries: Path, account: ServerAccount, directory: Path, passw
 
 
 def _start_server(
-    binaries: Path, account: ServerAccount, directory: Path, password: str
+    binaries: Path, account: ServerAccount, directory: Path, password: str, placement: Placement
 ) -> PostgresServer:
     """Start the server on a free port and wait until it accepts connections.
 
     Another process may take the chosen port before the server binds it; then the start is
-    tried again on another port.
+    tried again on another port. In a network namespace the server starts there as root and
+    drops to the server's account itself (``ip netns exec`` needs root).
     """
     socket_directory = directory / "socket"
     socket_directory.mkdir()
     os.chown(socket_directory, account.uid, account.gid)
     for attempt in range(1, START_ATTEMPTS + 1):
-        port = _free_port()
+        port = placement.port or _free_port()
         log_path = directory / f"server-{attempt}.log"
         settings = {
             **SERVER_SETTINGS,
+            **placement.settings,
             "port": str(port),
-            "listen_addresses": "127.0.0.1",
+            "listen_addresses": placement.address,
             "unix_socket_directories": str(socket_directory),
         }
         command = [str(binaries / "postgres"), "-D", str(directory / "data")]
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]
+        run_options = account.run_options()
+        if placement.namespace is not None:
+            become = [f"--reuid={account.uid}", f"--regid={account.gid}", "--clear-groups"]
+            command = ["ip", "netns", "exec", placement.namespace, "setpriv", *become, *command]
+            run_options = {}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command,
@@ -240,9 +264,9 @@ def _start_server(
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                **account.run_options(),
+                **run_options,
             )
-        server = PostgresServer(directory, port, password, process, log_path)
+        server = PostgresServer(directory, port, password, process, log_path, placement.address)
         if _wait_until_ready(server):
             return server
         if "already in use" not in server.log_tail() or attempt == START_ATTEMPTS:

@@ -292,6 +292,7 @@ def test_a_database_at_an_unknown_newer_revision_is_refused_and_left_unchanged(
         assert (state.revision, state.known) == (UNKNOWN_REVISION, False)
         assert sorted(inspect(database.engine).get_table_names()) == [
             "alembic_version",
+            "job_loss_chunks",
             "jobs",
             "models",
         ]
@@ -317,7 +318,8 @@ async def test_with_auto_migrate_off_the_app_refuses_a_v1_database(
 
 
 def test_a_v1_database_from_before_history_version_gets_the_column(tmp_path: Path) -> None:
-    """Databases made early in v1 lack jobs.history_version: it is added with its default."""
+    """Databases made early in v1 lack jobs.history_version: it is added with its default, and
+    a job's whole-history blob then becomes its first chunk (version 1), read as before."""
     path = tmp_path / "early.db"
     load_v1_sqlite(path)
     connection = sqlite3.connect(path)
@@ -329,10 +331,14 @@ def test_a_v1_database_from_before_history_version_gets_the_column(tmp_path: Pat
         assert database.upgrade_schema().v1_tables
         assert database.schema_differences() == []
         with database.engine.connect() as reading:
-            versions = reading.execute(text("SELECT DISTINCT history_version FROM jobs")).all()
-        assert versions == [(0,)]
-        assert len(Repository(database).list_jobs(limit=100).items) == len(
-            v1_answers()["jobs_in_store"]
-        )
+            rows = reading.execute(text("SELECT id, history_version FROM jobs"))
+            versions: dict[str, int] = {row.id: row.history_version for row in rows}
+        repository = Repository(database)
+        stored = v1_answers()["jobs_in_store"]
+        assert len(repository.list_jobs(limit=100).items) == len(stored)
+        for job_id, expected in stored.items():
+            history = repository.job_loss_history(job_id)
+            assert (None if history is None else history.loss.tolist()) == expected["loss_history"]
+            assert versions[job_id] == (0 if history is None else 1)
     finally:
         database.dispose()

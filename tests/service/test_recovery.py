@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import anyio
@@ -35,9 +34,10 @@ from service.runner.job import ProgressReporter
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery, gone_worker_reason, silent_worker_reason
 from service.runner.worker import HUNG_EXIT_CODE, give_up_hung, hung_reason
+from service.store.clock import db_seconds_ago
 from service.store.database import Database
 from service.store.repository import Repository
-from service.store.tables import JobRow, utc_now
+from service.store.tables import JobRow
 from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
 from tests.helpers.databases import on_every_database
 from tests.helpers.store import job_config, local_pid
@@ -66,12 +66,11 @@ def identity_of(worker: str) -> WorkerIdentity:
 
 
 def age_heartbeat(database: Database, job_id: str, seconds: float) -> None:
-    """Make a job's last heartbeat ``seconds`` old, as if its worker had fallen silent."""
+    """Make a job's last heartbeat ``seconds`` old by the database's clock, as if its worker
+    had fallen silent."""
     with database.writing() as session:
         session.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id)
-            .values(progress_at=utc_now() - timedelta(seconds=seconds))
+            update(JobRow).where(JobRow.id == job_id).values(progress_at=db_seconds_ago(seconds))
         )
 
 
@@ -167,7 +166,7 @@ def test_silent_jobs_fail_and_beating_ones_run_on(
     assert repository.running_workers() == ["elsewhere:1", "elsewhere:2"]
     age_heartbeat(database, silent.id, 120)
     age_heartbeat(database, beating.id, 30)
-    failed = repository.fail_silent_jobs(utc_now() - timedelta(seconds=60), "silent")
+    failed = repository.fail_silent_jobs(60, "silent")
     assert failed == [silent.id]
     assert (repository.get_job(silent.id).status, repository.get_job(silent.id).error) == (
         JobStatus.FAILED,
@@ -189,7 +188,7 @@ def test_processes_recovering_at_once_fail_each_silent_job_once(
 
     def recover(_n: int) -> list[str]:
         start_together.wait()
-        return repository.fail_silent_jobs(utc_now() - timedelta(seconds=60), "silent")
+        return repository.fail_silent_jobs(60, "silent")
 
     with ThreadPoolExecutor(max_workers=recoverers) as pool:
         results = list(pool.map(recover, range(recoverers)))

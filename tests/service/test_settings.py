@@ -11,6 +11,7 @@ from service.cli import build_parser, main, settings_from
 from service.domain.heartbeats import (
     HEARTBEAT_SECONDS,
     MIN_HEARTBEAT_TIMEOUT_SECONDS,
+    MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS,
     STORE_LOCK_WAIT_SECONDS,
 )
 from service.settings import Settings
@@ -115,3 +116,16 @@ def test_the_heartbeat_timeout_covers_several_beats_and_a_wait_for_the_database(
         main(["serve", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert f"at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}" in help_text
+
+
+def test_on_postgresql_the_heartbeat_timeout_may_be_as_short_as_three_beats() -> None:
+    """There a beat waits only for its own job's row, and the database stamps it."""
+    postgres = "postgresql+psycopg://planenet@db/planenet"
+    assert MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS == 3 * HEARTBEAT_SECONDS
+    shortest = MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS
+    short = Settings(database_url=postgres, job_heartbeat_timeout=shortest)
+    assert short.job_heartbeat_timeout == shortest
+    with pytest.raises(ValidationError, match=f"at least {shortest:g} seconds on PostgreSQL"):
+        Settings(database_url=postgres, job_heartbeat_timeout=shortest - 0.5)
+    with pytest.raises(ValidationError, match="on SQLite"):
+        Settings(job_heartbeat_timeout=shortest)

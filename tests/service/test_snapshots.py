@@ -6,7 +6,7 @@ from service.domain.errors import NotFound
 from service.domain.jobs import JobStatus
 from service.domain.records import LossHistory
 from service.store import snapshots
-from service.store.codec import decode_loss_history
+from service.store.codec import decode_loss_history, encode_loss_history
 from service.store.database import Database
 from service.store.repository import Repository
 from tests.helpers.databases import on_every_database
@@ -129,3 +129,48 @@ def test_one_read_serves_every_watched_job_and_keeps_what_did_not_change(
     assert second[ids[1]].epoch == 40
     assert second[ids[1]].losses.tolist() == workers[1].history[:40].tolist()
     assert len(decodes) == 3
+
+
+def test_each_read_decodes_only_the_chunks_stored_since_the_previous_one(
+    database: Database, repository: Repository, decodes: list[int]
+) -> None:
+    """However long the job has run, a watcher reads and decodes only the news: the chunk
+    written since its previous snapshot, never the history before it."""
+    worker = PlayedWorker(repository, epochs=30_000)
+    worker.claim()
+    snapshot = None
+    for epoch in range(1_000, 30_001, 1_000):
+        worker.report(epoch)
+        snapshot = Repository(database).job_snapshot(worker.job_id, snapshot)
+        assert snapshot.losses.tolist() == worker.history[:epoch].tolist()
+    assert len(decodes) == 30
+    assert max(decodes) < 2 * min(decodes), "every decoded chunk holds 1,000 epochs"
+
+
+def test_a_chunk_that_starts_earlier_replaces_what_it_overlaps(
+    database: Database, repository: Repository
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    assert worker.claimed is not None
+    worker.report(100)
+    kept = Repository(database).job_snapshot(worker.job_id)
+    rewritten = worker.history[:150] + 1.0
+    repository.record_progress(
+        worker.job_id,
+        worker.claimed.lease,
+        epoch=150,
+        epochs=worker.epochs,
+        loss=float(rewritten[-1]),
+        validation_loss=None,
+        loss_history=encode_loss_history(rewritten[50:], rewritten[50:] * 2),
+        history_start=50,
+    )
+    expected = [*worker.history[:50].tolist(), *rewritten[50:].tolist()]
+    grown = Repository(database).job_snapshot(worker.job_id, kept)
+    assert grown.losses.tolist() == expected
+    # Validation losses that start after the first epoch have no beginning: none are shown.
+    assert grown.validation_losses is None
+    history = repository.job_loss_history(worker.job_id)
+    assert history is not None
+    assert history.loss.tolist() == expected

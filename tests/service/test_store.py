@@ -354,6 +354,7 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
         list(pool.map(start, range(starters)))
     assert sorted(inspect(database.engine).get_table_names()) == [
         "alembic_version",
+        "job_loss_chunks",
         "jobs",
         "models",
     ]

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 
 from core.generators import generate
 from core.training import Metrics
@@ -20,6 +21,7 @@ from service.runner.worker import WORKER_NICENESS
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
+from service.store.tables import LossChunkRow
 from tests.helpers.app import LONG_JOB, QUICK_JOB, await_job, await_progress, make_settings, serve
 from tests.helpers.problems import assert_problem
 from tests.helpers.store import job_config, local_pid, model_artifacts
@@ -91,6 +93,12 @@ async def test_validation_split_and_given_points_reach_the_metrics(tmp_path: Pat
         assert artifacts.validation_set is not None
         assert (len(artifacts.train_set), len(artifacts.validation_set)) == (30, 10)
         assert artifacts.loss_history.validation_loss is not None
+        # The job's history, stored in chunks as it trained, is the model's, epoch for epoch.
+        history = repository.job_loss_history(job["id"])
+        assert history is not None
+        assert history.validation_loss is not None
+        assert np.array_equal(history.loss, artifacts.loss_history.loss)
+        assert np.array_equal(history.validation_loss, artifacts.loss_history.validation_loss)
     finally:
         database.dispose()
 
@@ -243,3 +251,29 @@ def test_a_network_whose_final_loss_overflows_is_no_model(
     assert stored.error is not None
     assert "diverged" in stored.error
     assert repository.list_models().total == 0
+
+
+def test_a_worker_appends_its_history_in_chunks_that_make_the_models(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a chunk at every report, the job's history is many chunks laid end to end, and
+    equals the model's, epoch for epoch, validation too."""
+    monkeypatch.setattr("service.runner.job.HISTORY_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr("service.runner.job.PROGRESS_INTERVAL_SECONDS", 0.0)
+    job = repository.create_job(job_config({"epochs": 200, "validation_fraction": 0.25}))
+    claimed = repository.claim_next_job("worker:1")
+    assert claimed is not None
+    assert run_job(repository, claimed) is JobStatus.SUCCEEDED
+    with repository.database.reading() as session:
+        chunks = session.scalar(select(func.count()).select_from(LossChunkRow))
+    assert chunks is not None
+    assert chunks > 10
+    stored = repository.get_job(job.id)
+    assert stored.model_id is not None
+    history = repository.job_loss_history(job.id)
+    model_history = repository.model_loss_history(stored.model_id)
+    assert history is not None
+    assert history.validation_loss is not None
+    assert model_history.validation_loss is not None
+    assert np.array_equal(history.loss, model_history.loss)
+    assert np.array_equal(history.validation_loss, model_history.validation_loss)

@@ -14,7 +14,8 @@ ItemT = TypeVar("ItemT")
 JSONObject = dict[str, Any]
 """A JSON object as ``json.loads`` gives it."""
 
-FINISHED_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED_STATUSES = frozenset(JOB_STATUSES[2:])
 """Job statuses after which nothing changes."""
 
 

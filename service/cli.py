@@ -1,4 +1,7 @@
-"""The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers."""
+"""The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers.
+
+The client commands (`planenet train`, `jobs`, `predict`, ...) live in planenet/_cli.
+"""
 
 import argparse
 import signal
@@ -11,6 +14,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
+from planenet._cli import add_client_commands, is_client_command, run_client_command
 from service.app import create_app
 from service.request_log import configure_logging
 from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_setting_flags(worker, list(WORKER_SETTINGS), WORKER_FLAG_HELP)
+    add_client_commands(commands)  # the client commands: planenet/_cli
     return parser
 
 
@@ -117,7 +122,10 @@ def _ignore_signal(_signal: int, _frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``planenet``; returns the process exit status."""
     parser = build_parser()
-    arguments = vars(parser.parse_args(argv))
+    parsed = parser.parse_args(argv)
+    if is_client_command(parsed):  # the client commands: planenet/_cli
+        return run_client_command(parsed)
+    arguments = vars(parsed)
     command = arguments.pop("command")
     try:
         settings = settings_from(arguments)

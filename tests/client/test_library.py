@@ -63,7 +63,9 @@ def test_jobs_and_models_are_listed_newest_first(client: planenet.Client) -> Non
     assert models.offset == 1
 
 
-def test_predict_takes_pairs_or_a_numpy_array(client: planenet.Client, model: planenet.Model) -> None:
+def test_predict_takes_pairs_or_a_numpy_array(
+    client: planenet.Client, model: planenet.Model
+) -> None:
     pairs = client.predict(model.id, [[1, 1], (-1, -1)])
     assert pairs.model_id == model.id
     assert pairs.labels == [0, 1]
@@ -90,7 +92,9 @@ def test_parameters_start_another_training(client: planenet.Client, model: plane
         "biases": [np.asarray(layer) for layer in parameters.biases],
     }
     for initial in (parameters, arrays):
-        continued = client.train(QUICK_JOB, initial_parameters=initial, epochs=1, learning_rate=1e-9)
+        continued = client.train(
+            QUICK_JOB, initial_parameters=initial, epochs=1, learning_rate=1e-9
+        )
         after = client.parameters(continued.id)
         assert np.allclose(after.weights[0], parameters.weights[0], atol=1e-6)
 

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 
 import planenet
-from tests.e2e.conftest import ServerProcess, free_port
-from tests.e2e.conftest import planenet_server as planenet_server
+from tests.e2e.conftest import (
+    ServerProcess,
+    free_port,
+    planenet_server,  # noqa: F401 (a fixture: used by its name)
+)
 
 API_KEY = "client-tests-key"
 MAX_EPOCHS = 50_000

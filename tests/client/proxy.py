@@ -3,7 +3,7 @@
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 BUFFER_BYTES = 65536
@@ -140,16 +140,16 @@ class Proxy:
 
 
 def _shut(connection: socket.socket) -> None:
-    try:
+    with suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 @contextmanager
-def running_proxy(upstream_port: int, **options: int) -> Iterator[Proxy]:
+def running_proxy(
+    upstream_port: int, *, unavailable: int = 0, cut_after_events: int | None = None
+) -> Iterator[Proxy]:
     """A started proxy to ``upstream_port``, closed at the end."""
-    proxy = Proxy(upstream_port, **options)
+    proxy = Proxy(upstream_port, unavailable=unavailable, cut_after_events=cut_after_events)
     proxy.start()
     try:
         yield proxy

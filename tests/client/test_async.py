@@ -62,11 +62,11 @@ def test_watch_and_cancel(server: ServerProcess) -> None:
             await client.cancel_job(doomed.id)
             final = await client.wait(doomed.id, timeout=60)
             assert final.status == "cancelled"
-            with pytest.raises(planenet.WaitTimeout):
-                slow = await client.create_job(SLOW_JOB)
-                try:
+            slow = await client.create_job(SLOW_JOB)
+            try:
+                with pytest.raises(planenet.WaitTimeout):
                     await client.wait(slow.id, timeout=0.1)
-                finally:
-                    await client.cancel_job(slow.id)
+            finally:
+                await client.cancel_job(slow.id)
 
     asyncio.run(session())

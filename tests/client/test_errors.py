@@ -114,9 +114,12 @@ def test_an_unknown_route_is_not_found_too(server: ServerProcess) -> None:
 
 
 def test_no_server_raises_connection_failed() -> None:
-    with planenet.Client("http://127.0.0.1:1", retry=planenet.Retry(retries=1, backoff=0.01)) as c:
-        with pytest.raises(planenet.ConnectionFailed) as raised:
-            c.health()
+    retry = planenet.Retry(retries=1, backoff=0.01)
+    with (
+        planenet.Client("http://127.0.0.1:1", retry=retry) as client,
+        pytest.raises(planenet.ConnectionFailed) as raised,
+    ):
+        client.health()
     assert raised.value.status is None
     assert "127.0.0.1:1" in raised.value.detail
 

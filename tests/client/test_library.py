@@ -151,6 +151,7 @@ def test_train_raises_job_failed_when_the_job_fails(client: planenet.Client) -> 
     job = raised.value.job
     assert job.status == "failed"
     assert "diverged" in (job.error or "")
+    assert job.error is not None
     assert job.error in str(raised.value)
 
 

@@ -14,6 +14,7 @@ from planenet._cli.parser import ACTION, Action, add_client_commands
 from planenet._client import Client
 from planenet._config import DEFAULT_TIMEOUT
 from planenet._errors import PlaneNetError
+from planenet._retry import Retry
 
 __all__ = ["add_client_commands", "is_client_command", "run_client_command"]
 
@@ -34,7 +35,10 @@ def run_client_command(arguments: argparse.Namespace) -> int:
     action: Action = getattr(arguments, ACTION)
     timeout = DEFAULT_TIMEOUT if arguments.timeout is None else arguments.timeout
     try:
-        with Client(arguments.url, api_key=arguments.api_key, timeout=timeout) as client:
+        retry = Retry() if arguments.retries is None else Retry(retries=arguments.retries)
+        with Client(
+            arguments.url, api_key=arguments.api_key, timeout=timeout, retry=retry
+        ) as client:
             return action(client, arguments)
     except PlaneNetError as error:
         _fail(str(error))

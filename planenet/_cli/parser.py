@@ -11,6 +11,7 @@ from planenet._client import Client
 from planenet._config import API_KEY_VARIABLE, DEFAULT_TIMEOUT, DEFAULT_URL, URL_VARIABLE
 from planenet._models import JOB_STATUSES
 from planenet._requests import FIGURE_KINDS, BoundaryMode
+from planenet._retry import Retry
 
 Action = Callable[[Client, argparse.Namespace], int]
 
@@ -36,6 +37,12 @@ def _server_options() -> argparse.ArgumentParser:
         type=float,
         metavar="SECONDS",
         help=f"how long to wait for each answer (default {DEFAULT_TIMEOUT.read:g})",
+    )
+    group.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        help=f"times to repeat a safe request that found no server (default {Retry().retries})",
     )
     return options
 

@@ -75,7 +75,7 @@ class AsyncClient:
         return str(status)
 
     async def ready(self) -> Readiness:
-        """The server's readiness; ``ServiceUnavailable`` when it cannot serve."""
+        """The server's readiness; ``ServiceUnavailable`` if it stays unready through retries."""
         return Readiness.from_json(await self._json(requests.readiness()))
 
     # Jobs

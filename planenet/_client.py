@@ -73,7 +73,7 @@ class Client:
         return str(self._json(requests.health())["status"])
 
     def ready(self) -> Readiness:
-        """The server's readiness; ``ServiceUnavailable`` when it cannot serve."""
+        """The server's readiness; ``ServiceUnavailable`` if it stays unready through retries."""
         return Readiness.from_json(self._json(requests.readiness()))
 
     # Jobs

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
+from planenet._models import Parameters
+
 FigureKind = Literal["data", "loss", "boundary"]
 FIGURE_KINDS: tuple[FigureKind, ...] = ("data", "loss", "boundary")
 """A model's figures: its training points, its loss per epoch, its decision boundary."""
@@ -50,9 +52,10 @@ def segment(reference: str) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` with arrays (anything with ``tolist()``, e.g. NumPy's) and tuples as JSON lists."""
-    if hasattr(value, "to_json"):
-        return jsonable(value.to_json())
+    """``value`` with arrays (anything with ``tolist()``, e.g. NumPy's), tuples and Parameters
+    as JSON."""
+    if isinstance(value, Parameters):
+        return value.to_json()
     if hasattr(value, "tolist"):
         return value.tolist()
     if isinstance(value, Mapping):

@@ -7,6 +7,7 @@ traceback.
 """
 
 import argparse
+import os
 import sys
 
 from planenet._cli.inputs import UsageError
@@ -48,3 +49,7 @@ def run_client_command(arguments: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader of standard output went away (e.g. `| head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

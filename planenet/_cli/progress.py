@@ -28,8 +28,9 @@ def follow(client: Client, job: Job, console: Console) -> JobEvent | None:
         TextColumn("epoch {task.completed:.0f}/{task.total:.0f}"),
         TextColumn("loss {task.fields[loss]}"),
         TimeElapsedColumn(),
-        TextColumn("left"),
+        TextColumn("elapsed,"),
         TimeRemainingColumn(),
+        TextColumn("left"),
     )
     label = job.name or f"job {job.id[:8]}"
     with Progress(*columns, console=console) as progress:

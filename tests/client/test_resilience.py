@@ -27,7 +27,7 @@ def _restart_later(server: ServerProcess) -> threading.Timer:
     return restarter
 
 
-def test_safe_requests_are_repeated_until_a_restarted_server_answers(
+def test_safe_requests_are_repeated_until_a_restarted_server_answers_and_new_jobs_never(
     planenet_server: ServerFactory,
 ) -> None:
     server = planenet_server(workers=1)
@@ -50,10 +50,6 @@ def test_safe_requests_are_repeated_until_a_restarted_server_answers(
         assert interrupted.status == "failed"
         assert "interrupted" in (interrupted.error or "")
 
-
-def test_a_new_job_is_never_sent_twice(planenet_server: ServerFactory) -> None:
-    server = planenet_server(workers=1)
-    with planenet.Client(server.base_url, retry=PATIENT) as client:
         jobs_before = client.list_jobs().total
         server.stop()
         restarter = _restart_later(server)

@@ -38,7 +38,8 @@ def _client_version() -> str:
         return "unknown"
 
 
-USER_AGENT = f"planenet-python/{_client_version()}"
+CLIENT_VERSION = _client_version()
+USER_AGENT = f"planenet-python/{CLIENT_VERSION}"
 
 
 def request_headers(api_key: str | None) -> dict[str, str]:

@@ -160,7 +160,7 @@ def add_client_commands(
     predict.epilog = (
         "Points come from the arguments (1,1 -1,-1), else --file, else standard input, as CSV "
         "rows whose first two columns are x and y (a header row is skipped). Prints CSV: "
-        "x,y,label,probability."
+        "x,y,label,probability. Options go before MODEL or after the points."
     )
     predict._negative_number_matcher = NEGATIVE_NUMBER
     predict.add_argument("model", metavar="MODEL", help="the model's id")

@@ -9,7 +9,7 @@ with planenet.Client() as client:  # $PLANENET_URL, else http://127.0.0.1:8000
 
 from planenet._async_client import AsyncClient
 from planenet._client import Client
-from planenet._config import API_KEY_VARIABLE, CLIENT_VERSION, DEFAULT_URL, URL_VARIABLE
+from planenet._config import API_KEY_VARIABLE, DEFAULT_URL, URL_VARIABLE, __version__
 from planenet._errors import (
     ConnectionFailed,
     FieldError,
@@ -29,8 +29,6 @@ from planenet._figures import Figure, to_plotly
 from planenet._models import Job, Metrics, Model, Page, Parameters, Prediction, Progress, Readiness
 from planenet._requests import FIGURE_KINDS
 from planenet._retry import Retry
-
-__version__ = CLIENT_VERSION
 
 __all__ = [
     "API_KEY_VARIABLE",

@@ -38,8 +38,8 @@ def _client_version() -> str:
         return "unknown"
 
 
-CLIENT_VERSION = _client_version()
-USER_AGENT = f"planenet-python/{CLIENT_VERSION}"
+__version__ = _client_version()
+USER_AGENT = f"planenet-python/{__version__}"
 
 
 def request_headers(api_key: str | None) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any, Literal, overload
 
 import httpx
 
-from planenet import _requests as requests
+from planenet import _requests as api
 from planenet._config import (
     DEFAULT_TIMEOUT,
     make_timeout,
@@ -70,17 +70,17 @@ class Client:
 
     def health(self) -> str:
         """``"ok"`` when the server process answers."""
-        return str(self._json(requests.health())["status"])
+        return str(self._json(api.health())["status"])
 
     def ready(self) -> Readiness:
         """The server's readiness; ``ServiceUnavailable`` if it stays unready through retries."""
-        return Readiness.from_json(self._json(requests.readiness()))
+        return Readiness.from_json(self._json(api.readiness()))
 
     # Jobs
 
     def create_job(self, body: Mapping[str, Any] | None = None, /, **fields: Any) -> Job:
         """Queue a training job: ``body`` (default ``{}``, the tutorial's) with ``fields`` set."""
-        return Job.from_json(self._json(requests.create_job(requests.training_body(body, fields))))
+        return Job.from_json(self._json(api.create_job(api.training_body(body, fields))))
 
     def train(
         self,
@@ -98,17 +98,17 @@ class Client:
 
     def get_job(self, job_id: str) -> Job:
         """One job: its status, progress, and ``model_id`` once succeeded."""
-        return Job.from_json(self._json(requests.get_job(job_id)))
+        return Job.from_json(self._json(api.get_job(job_id)))
 
     def list_jobs(
         self, *, status: str | None = None, limit: int | None = None, offset: int | None = None
     ) -> Page[Job]:
         """A page of jobs, newest first, optionally of one status."""
-        return Page.from_json(self._json(requests.list_jobs(status, limit, offset)), Job.from_json)
+        return Page.from_json(self._json(api.list_jobs(status, limit, offset)), Job.from_json)
 
     def cancel_job(self, job_id: str) -> Job:
         """Cancel a queued or running job; ``WrongState`` if it has finished."""
-        return Job.from_json(self._json(requests.cancel_job(job_id)))
+        return Job.from_json(self._json(api.cancel_job(job_id)))
 
     def wait(self, job_id: str, *, timeout: float | None = None) -> Job:
         """Poll the job until it has finished; ``WaitTimeout`` after ``timeout`` seconds."""
@@ -130,7 +130,7 @@ class Client:
         state = WatchState(last_event_id)
         failures = 0
         while not state.ended:
-            request = requests.job_events(job_id, state.request_headers())
+            request = api.job_events(job_id, state.request_headers())
             try:
                 with self._http.stream(
                     request.method,
@@ -175,33 +175,33 @@ class Client:
         self, job_id: str, *, max_points: int | None = None, as_plotly: bool = False
     ) -> Figure | PlotlyFigure:
         """A job's loss per epoch so far, as Plotly figure JSON (empty before its first epochs)."""
-        figure: Figure = self._json(requests.job_loss_figure(job_id, max_points))
+        figure: Figure = self._json(api.job_loss_figure(job_id, max_points))
         return to_plotly(figure) if as_plotly else figure
 
     # Models
 
     def get_model(self, model: str) -> Model:
         """A model's training configuration and metrics."""
-        return Model.from_json(self._json(requests.get_model(model)))
+        return Model.from_json(self._json(api.get_model(model)))
 
     def list_models(self, *, limit: int | None = None, offset: int | None = None) -> Page[Model]:
         """A page of models, newest first."""
-        return Page.from_json(self._json(requests.list_models(limit, offset)), Model.from_json)
+        return Page.from_json(self._json(api.list_models(limit, offset)), Model.from_json)
 
     def delete_model(self, model: str) -> None:
         """Delete a model (its job keeps its history)."""
-        self._send(requests.delete_model(model))
+        self._send(api.delete_model(model))
 
     def parameters(self, model: str) -> Parameters:
         """A model's weights and biases, in the shape ``initial_parameters`` takes."""
-        return Parameters.from_json(self._json(requests.model_parameters(model)))
+        return Parameters.from_json(self._json(api.model_parameters(model)))
 
     def predict(self, model: str | None, points: Any) -> Prediction:
         """Labels and class-1 probabilities of ``points`` (n, 2): pairs, or a NumPy array.
 
         ``model`` is a model's id (or any reference the server accepts); None: the newest model.
         """
-        return Prediction.from_json(self._json(requests.predict(model, points)))
+        return Prediction.from_json(self._json(api.predict(model, points)))
 
     @overload
     def figure(
@@ -242,7 +242,7 @@ class Client:
         ``resolution`` and ``mode`` shape the boundary, ``max_points`` thins the loss curve;
         ``as_plotly=True`` gives a ``plotly.graph_objects.Figure`` instead.
         """
-        request = requests.model_figure(model, kind, resolution, mode, max_points)
+        request = api.model_figure(model, kind, resolution, mode, max_points)
         figure: Figure = self._json(request)
         return to_plotly(figure) if as_plotly else figure
 

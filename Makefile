@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m bench.core_training
 	$(BIN)/python -m bench.service_http
 	$(BIN)/python -m bench.concurrent_jobs
+	$(BIN)/python -m bench.client
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py and the kernel's C source: a change recompiles the training kernel in place.
+$(STAMP): pyproject.toml setup.py core/_kernel.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -22,12 +23,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-## lint: the quality gates CI applies
+## lint: the quality gates CI applies (db check: the migrations match the tables in code)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/planenet db check --data-dir "$$(mktemp -d)"
 
 ## format: rewrite the sources in the house style
 format: install
@@ -39,6 +41,8 @@ bench: install
 	$(BIN)/python -m bench.core_training
 	$(BIN)/python -m bench.service_http
 	$(BIN)/python -m bench.concurrent_jobs
+	$(BIN)/python -m bench.figures
+	$(BIN)/python -m bench.inference_http
 	$(BIN)/python -m bench.client
 
 clean:

@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 
 import planenet
-from bench.service_http import running_server
+from tests.helpers.server import running_server
 
 CLIENT_ONLY_COMMAND = """
 import argparse, sys
@@ -70,7 +70,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter rounds")
     quick = parser.parse_args().quick
     rounds, seconds, repeats = (10, 0.2, 3) if quick else (20, 0.5, 7)
-    with tempfile.TemporaryDirectory() as directory, running_server(Path(directory), 1) as url:
+    with tempfile.TemporaryDirectory() as directory, running_server(Path(directory), 1) as server:
+        url = server.base_url
         with planenet.Client(url) as client, httpx.Client(base_url=url) as bare:
             model = client.train(epochs=500)
             one = [[0.5, -0.5]]

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from bench.service_http import FINISHED, running_server, start_job, wait_for_job
+from bench.service_http import start_job
+from tests.helpers.server import running_server, wait_for_job
 
 JOB_SECONDS = 600.0
 
@@ -37,10 +38,8 @@ def job_body(epochs: int, seed: int) -> dict[str, Any]:
 def epochs_per_second(client: httpx.Client, bodies: list[dict[str, Any]]) -> float:
     """Submit ``bodies`` together; the epochs of all of them per second of wall time."""
     job_ids = [start_job(client, body) for body in bodies]
-    jobs = [wait_for_job(client, job_id, set(FINISHED), JOB_SECONDS) for job_id in job_ids]
-    for job in jobs:
-        if job["status"] != "succeeded":
-            raise RuntimeError(f"job {job['id']} ended {job['status']}: {job.get('error')}")
+    succeeded = frozenset({"succeeded"})
+    jobs = [wait_for_job(client, job_id, succeeded, JOB_SECONDS) for job_id in job_ids]
     started = min(datetime.fromisoformat(job["started_at"]) for job in jobs)
     finished = max(datetime.fromisoformat(job["finished_at"]) for job in jobs)
     epochs = sum(int(job["progress"]["epoch"]) for job in jobs)
@@ -52,9 +51,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer epochs (~10 s)")
     arguments = parser.parse_args()
     epochs = 800 if arguments.quick else 3000
-    with tempfile.TemporaryDirectory() as data_dir, running_server(Path(data_dir), 2) as base_url:
-        client = httpx.Client(base_url=base_url, timeout=60.0)
-        print(f"planenet serve at {base_url} ({os.cpu_count()} CPUs, 2 training workers)")
+    with tempfile.TemporaryDirectory() as data_dir, running_server(Path(data_dir), 2) as server:
+        client = httpx.Client(base_url=server.base_url, timeout=60.0)
+        print(f"planenet serve at {server.base_url} ({os.cpu_count()} CPUs, 2 training workers)")
         print(f"jobs of 2,000 moons points, hidden layers [32, 32], {epochs} epochs each")
         alone = epochs_per_second(client, [job_body(epochs, seed=1)])
         together = epochs_per_second(client, [job_body(epochs, seed=2), job_body(epochs, seed=3)])

@@ -12,15 +12,9 @@ the same machine, so they compete with the server for the CPU.
 import argparse
 import asyncio
 import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,12 +22,13 @@ from typing import Any
 import httpx
 import numpy as np
 
+from tests.helpers.server import running_server, wait_for_job
+
 STARTUP_SECONDS = 30.0
 TRAINING_SECONDS = 300.0
 """How long the tutorial's model may take to train before the benchmark gives up."""
 START_SECONDS = 60.0
 """How long a background job may wait for a worker before the benchmark gives up."""
-FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 BIG_REQUEST_POINTS = 100_000
 LONG_JOB = {
     "name": "bench-background",
@@ -67,75 +62,6 @@ class Timing:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def serve_command() -> list[str]:
-    """``planenet serve``, from the environment this interpreter runs in."""
-    script = Path(sys.executable).with_name("planenet")
-    if script.exists():
-        return [str(script), "serve"]
-    found = shutil.which("planenet")
-    return [found, "serve"] if found else [sys.executable, "-m", "service", "serve"]
-
-
-@contextmanager
-def running_server(data_dir: Path, workers: int) -> Iterator[str]:
-    """A ``planenet serve`` subprocess; yields its base URL and stops it on exit."""
-    port = free_port()
-    command = [
-        *serve_command(),
-        *("--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)),
-        *("--workers", str(workers), "--log-level", "warning"),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {' '.join(command)}")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_for_job(
-    client: httpx.Client, job_id: str, statuses: set[str], seconds: float
-) -> dict[str, Any]:
-    """Poll the job until its status is one of ``statuses``; give up after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        job: dict[str, Any] = client.get(f"/jobs/{job_id}").json()
-        if job["status"] in statuses:
-            return job
-        if job["status"] in FINISHED - statuses:
-            raise RuntimeError(
-                f"job {job_id} ended {job['status']} ({job.get('error')}) while waiting for "
-                f"{' or '.join(sorted(statuses))}"
-            )
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"job {job_id} was still {job['status']} after {seconds:.0f} s, waiting for "
-                f"{' or '.join(sorted(statuses))}"
-            )
-        time.sleep(0.1)
-
-
 def start_job(client: httpx.Client, body: dict[str, Any]) -> str:
     """Submit a training job; returns its id, or raises with the server's problem."""
     response = client.post("/jobs", json=body)
@@ -147,9 +73,7 @@ def start_job(client: httpx.Client, body: dict[str, Any]) -> str:
 def train_model(client: httpx.Client, epochs: int) -> str:
     """Train the tutorial's model (its defaults, ``epochs`` epochs); returns the model id."""
     job_id = start_job(client, {"name": "bench", "epochs": epochs})
-    job = wait_for_job(client, job_id, set(FINISHED), TRAINING_SECONDS)
-    if job["status"] != "succeeded":
-        raise RuntimeError(f"training failed: {job.get('error')}")
+    job = wait_for_job(client, job_id, frozenset({"succeeded"}), TRAINING_SECONDS)
     return str(job["model_id"])
 
 
@@ -221,7 +145,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter measurements (~30 s)")
     args = parser.parse_args()
     seconds, repeats, epochs = (1.0, 3, 2000) if args.quick else (3.0, 5, 20_000)
-    with tempfile.TemporaryDirectory() as data_dir, running_server(Path(data_dir), 2) as base_url:
+    with tempfile.TemporaryDirectory() as data_dir, running_server(Path(data_dir), 2) as server:
+        base_url = server.base_url
         client = httpx.Client(base_url=base_url, timeout=120.0)
         started = time.perf_counter()
         model_id = train_model(client, epochs)
@@ -232,7 +157,7 @@ def main() -> None:
         measure(base_url, client, model_id, seconds, repeats)
         background = [start_job(client, LONG_JOB) for _ in range(2)]
         for job_id in background:
-            wait_for_job(client, job_id, {"running"}, START_SECONDS)
+            wait_for_job(client, job_id, frozenset({"running"}), START_SECONDS)
         print("while two training jobs run:")
         measure(base_url, client, model_id, seconds, repeats)
         still_running = [

@@ -100,36 +100,55 @@ def make_dataset(points: ArrayLike, labels: ArrayLike) -> Dataset:
     return Dataset(points=point_array, labels=label_array)
 
 
+def validation_rows(label: int, class_size: int, validation_fraction: float) -> int:
+    """How many of class ``label``'s ``class_size`` points the split keeps for validation.
+
+    ``round(fraction * class_size)``, at least one for a positive fraction. Raises
+    :class:`DataError` for a fraction outside [0, 1) or when the class would keep no point
+    for training.
+    """
+    _check_fraction(validation_fraction)
+    if validation_fraction == 0.0:
+        return 0
+    n_validation = max(1, round(validation_fraction * class_size))
+    if n_validation >= class_size:
+        raise DataError(
+            f"validation_fraction: class {label} has {class_size} points, too few to keep "
+            "some for both training and validation"
+        )
+    return n_validation
+
+
+def _check_fraction(validation_fraction: float) -> None:
+    if not 0.0 <= validation_fraction < 1.0:
+        raise DataError(
+            f"validation_fraction: must be at least 0 and below 1, got {validation_fraction}"
+        )
+
+
 def train_validation_split(
     dataset: Dataset, validation_fraction: float, seed: int | None = None
 ) -> tuple[Dataset, Dataset | None]:
     """Split ``dataset`` into training and validation sets, stratified by class.
 
-    Each class gives ``round(fraction * class size)`` points to validation (at least one
-    when the fraction is positive), chosen by a NumPy ``Generator`` seeded with ``seed``,
-    so the split is reproducible. A fraction of 0 returns ``(dataset, None)``. Both sets
-    keep both classes; a split that cannot do that raises :class:`DataError`.
+    Each class gives :func:`validation_rows` of its points to validation, chosen by a NumPy
+    ``Generator`` seeded with ``seed``, so the split is reproducible. A fraction of 0 returns
+    ``(dataset, None)``. Both sets keep both classes; a split that cannot do that raises
+    :class:`DataError`.
     """
-    if not 0.0 <= validation_fraction < 1.0:
-        raise DataError(
-            f"validation_fraction: must be at least 0 and below 1, got {validation_fraction}"
-        )
+    _check_fraction(validation_fraction)
     if validation_fraction == 0.0:
         return dataset, None
     rng = np.random.default_rng(seed)
-    validation_rows: list[NDArray[np.intp]] = []
-    train_rows: list[NDArray[np.intp]] = []
+    validation_index: list[NDArray[np.intp]] = []
+    train_index: list[NDArray[np.intp]] = []
     for label in (0, 1):
         rows = np.flatnonzero(dataset.labels == label)
         rng.shuffle(rows)
-        n_validation = max(1, round(validation_fraction * rows.size))
-        if n_validation >= rows.size:
-            raise DataError(
-                f"validation_fraction: class {label} has {rows.size} points, too few to keep "
-                "some for both training and validation"
-            )
-        validation_rows.append(rows[:n_validation])
-        train_rows.append(rows[n_validation:])
-    train_index = np.sort(np.concatenate(train_rows))
-    validation_index = np.sort(np.concatenate(validation_rows))
-    return dataset.subset(train_index), dataset.subset(validation_index)
+        n_validation = validation_rows(label, rows.size, validation_fraction)
+        validation_index.append(rows[:n_validation])
+        train_index.append(rows[n_validation:])
+    return (
+        dataset.subset(np.sort(np.concatenate(train_index))),
+        dataset.subset(np.sort(np.concatenate(validation_index))),
+    )

@@ -12,6 +12,12 @@ from core.errors import ConfigError, DataError
 
 GeneratorFunction = Callable[[int, float, np.random.Generator], tuple[FloatArray, LabelArray]]
 
+DEFAULT_GENERATOR = "blobs"
+DEFAULT_N_SAMPLES = 200
+DEFAULT_NOISE = 0.2
+DEFAULT_SEED = 42
+"""The tutorial's data: 200 points in two blobs of noise 0.2, drawn with seed 42."""
+
 MIN_SAMPLES = 4
 """Fewest points :func:`generate` accepts: at least two per class."""
 
@@ -189,7 +195,10 @@ def _checked_seed(seed: int | None) -> int | None:
 
 
 def generate(
-    name: str, n_samples: int = 200, noise: float = 0.2, seed: int | None = None
+    name: str = DEFAULT_GENERATOR,
+    n_samples: int = DEFAULT_N_SAMPLES,
+    noise: float = DEFAULT_NOISE,
+    seed: int | None = None,
 ) -> Dataset:
     """Draw ``n_samples`` labelled points from the generator called ``name``.
 

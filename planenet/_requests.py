@@ -17,7 +17,8 @@ FigureKind = Literal["data", "loss", "boundary"]
 FIGURE_KINDS: tuple[FigureKind, ...] = ("data", "loss", "boundary")
 """A model's figures: its training points, its loss per epoch, its decision boundary."""
 
-BoundaryMode = Literal["regions", "probability"]
+BoundaryMode = Literal["regions", "probability", "contour"]
+"""The boundary figure's modes: regions and the exact boundary, P(class 1), or the curve alone."""
 
 
 class Repeat(enum.Enum):

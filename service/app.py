@@ -1,14 +1,19 @@
-"""The application factory: routes, error handling, middlewares, and the store and runner."""
+"""The application factory: routes, errors, middlewares, and the parts the lifespan builds."""
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
-from service.body_limit import BodyLimitMiddleware
-from service.problems import install_problem_handlers
-from service.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.event_hub import EventHub
+from service.http.body_limit import BodyLimitMiddleware
+from service.http.problems import install_problem_handlers
+from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.inference import routes as inference
+from service.inference.errors import protocol_error_for
+from service.model_cache import ModelCache
 from service.routes import events, figures, health, jobs, models, predictions, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
@@ -34,31 +39,43 @@ def local_runner(settings: Settings, repository: Repository) -> Runner:
     )
 
 
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI ``operationId``: its function's name in camelCase (``createJob``)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def create_app(
     settings: Settings | None = None, runner_factory: RunnerFactory = local_runner
 ) -> FastAPI:
     """Build the PlaneNet API for ``settings`` (read from the environment when None).
 
-    The lifespan opens the store (creating its tables), marks failed the running jobs that
-    are abandoned (their worker process on this host is gone, or their heartbeat is older than
-    ``job_heartbeat_timeout``; jobs that other live processes run are left alone), starts the
-    runner, and stops it again on shutdown.
+    The lifespan builds the long-lived parts side by side: the store (upgrading its schema to
+    the newest revision unless ``auto_migrate`` is off), the model cache and the event hub over
+    it, and the runner. It first marks failed the running jobs that are abandoned (their worker
+    process on this host is gone, or their heartbeat is older than ``job_heartbeat_timeout``;
+    jobs that other live processes run are left alone), and stops everything again on shutdown.
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
-        database.create_schema()
+        database.upgrade_schema(auto_upgrade=settings.auto_migrate)
         repository = Repository(database)
         JobRecovery(repository, settings.job_heartbeat_timeout).recover(INTERRUPTED_REASON)
         runner = runner_factory(settings, repository)
-        runner.start()
+        hub = EventHub(repository)
         app.state.repository = repository
+        app.state.model_cache = ModelCache(repository)
+        app.state.event_hub = hub
         app.state.runner = runner
+        runner.start()
+        hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             runner.stop()
             database.dispose()
 
@@ -67,19 +84,30 @@ def create_app(
         version="1",
         summary="Train small neural networks that sort 2-D points into two classes, and use them.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_problem_handlers(app)
-    app.include_router(health.router)
-    app.include_router(jobs.router)
-    app.include_router(events.router)
-    app.include_router(web.router)
-    app.include_router(models.router)
-    app.include_router(predictions.router)
-    app.include_router(figures.router)
+    for router in (
+        health.router,
+        jobs.router,
+        events.router,
+        figures.job_router,
+        web.router,
+        models.router,
+        predictions.model_router,
+        predictions.router,
+        figures.model_router,
+    ):
+        app.include_router(router)
+    inference.install(app)
 
     # The last added middleware is the outermost: logging sees every request and response.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        error_responses={inference.PREFIX: protocol_error_for},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

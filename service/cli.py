@@ -1,4 +1,5 @@
-"""The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers.
+"""The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers;
+`planenet db ...` upgrades and checks the database's schema.
 
 The client commands (`planenet train`, `jobs`, `predict`, ...) live in planenet/_cli.
 """
@@ -15,9 +16,14 @@ import uvicorn
 from pydantic import ValidationError
 
 from planenet._cli import add_client_commands, is_client_command, run_client_command
+from service import db_commands
 from service.app import create_app
-from service.request_log import configure_logging
-from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
+from service.domain.heartbeats import (
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+    HEARTBEAT_SECONDS,
+    MIN_HEARTBEAT_TIMEOUT_SECONDS,
+)
+from service.log import configure_logging
 from service.runner.standalone import run_worker_pool
 from service.settings import Settings, setting_env_name
 
@@ -26,6 +32,10 @@ FLAG_HELP = {
     "port": "port to listen on (default 8000)",
     "data_dir": "directory of the SQLite database (default ./data)",
     "database_url": "SQLAlchemy database URL (default: SQLite in the data directory)",
+    "auto_migrate": (
+        "upgrade the database to the newest schema revision at start (default on; "
+        "--no-auto-migrate refuses a database behind, see `planenet db upgrade`)"
+    ),
     "workers": (
         "training worker processes (default: one per CPU; 0: none here, "
         "`planenet worker` processes train the jobs instead)"
@@ -36,12 +46,20 @@ FLAG_HELP = {
     "log_level": "critical, error, warning, info or debug",
     "job_heartbeat_timeout": (
         "seconds a running job may go without a heartbeat from its worker before it is "
-        f"marked failed (default 60, at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat "
+        f"marked failed (default {DEFAULT_HEARTBEAT_TIMEOUT_SECONDS:g}, at least "
+        f"{MIN_HEARTBEAT_TIMEOUT_SECONDS:g}; workers beat "
         f"every {HEARTBEAT_SECONDS:g} s)"
     ),
 }
 
-WORKER_SETTINGS = ("database_url", "data_dir", "workers", "log_level", "job_heartbeat_timeout")
+WORKER_SETTINGS = (
+    "database_url",
+    "data_dir",
+    "auto_migrate",
+    "workers",
+    "log_level",
+    "job_heartbeat_timeout",
+)
 """The settings `planenet worker` takes (the rest concern the HTTP API)."""
 
 WORKER_FLAG_HELP = {"workers": "training worker processes to run here (default: one per CPU)"}
@@ -74,8 +92,31 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_setting_flags(worker, list(WORKER_SETTINGS), WORKER_FLAG_HELP)
+    _add_db_commands(commands)
     add_client_commands(commands)  # the client commands: planenet/_cli
     return parser
+
+
+DB_COMMAND_HELP = {
+    "upgrade": "bring the database to the newest schema revision (a v1 database is kept)",
+    "current": "show the database's schema revision and this PlaneNet's newest",
+    "check": "exit 1 when the tables in code and the migrations differ (nothing is written)",
+}
+
+
+def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    db = commands.add_parser(
+        "db",
+        help="upgrade or inspect the database's schema",
+        description=(
+            "Manage the database's schema revisions. planenet serve and planenet worker "
+            "upgrade it at start unless --no-auto-migrate is given."
+        ),
+    )
+    db_commands_parser = db.add_subparsers(dest="db_command", required=True)
+    for name, help_text in DB_COMMAND_HELP.items():
+        command = db_commands_parser.add_parser(name, help=help_text, description=help_text)
+        _add_setting_flags(command, list(db_commands.DB_SETTINGS), {})
 
 
 def _add_setting_flags(
@@ -127,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_client_command(parsed)
     arguments = vars(parsed)
     command = arguments.pop("command")
+    db_command = arguments.pop("db_command", None)
     try:
         settings = settings_from(arguments)
     except ValidationError as error:
@@ -136,13 +178,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"planenet: invalid settings: {problems}", file=sys.stderr)
         return 2
+    if command == "db":
+        configure_logging(settings.log_level)
+        return db_commands.COMMANDS[db_command](settings)
     if command == "worker":
         return _worker(settings)
     return _serve(settings)
 
 
+def _schema_ready(settings: Settings) -> bool:
+    """Upgrade the schema (or check it, with auto_migrate off); False, said why, if it fails."""
+    failure = db_commands.prepare_schema(settings)
+    if failure is not None:
+        print(f"planenet: {failure}", file=sys.stderr)
+    return failure is None
+
+
 def _serve(settings: Settings) -> int:
     configure_logging(settings.log_level)
+    if not _schema_ready(settings):
+        return 1
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal under the
     # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
@@ -165,6 +220,8 @@ def _worker(settings: Settings) -> int:
         print("planenet: invalid settings: workers: a worker needs at least 1", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if not _schema_ready(settings):
+        return 1
     stop = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:

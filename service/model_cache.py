@@ -1,36 +1,54 @@
-"""An in-process LRU of loaded models (network, loss history, data), so reads skip the store."""
+"""An in-process LRU of loaded models: the network at once, histories and data when asked for."""
 
 import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
 
-from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.network import Network
-from service.deps import get_repository
-from service.errors import NotFound
-from service.store.records import ModelArtifacts, ModelRecord
+from service.domain.errors import NotFound
+from service.domain.records import LossHistory, ModelDatasets, ModelRecord
 from service.store.repository import Repository
 
 DEFAULT_CAPACITY = 32
 
-logger = logging.getLogger("planenet.model_cache")
-
 REVALIDATE_SECONDS = 2.0
 """How long a cached model is served without asking the store whether it still exists."""
 
+logger = logging.getLogger("planenet.model_cache")
 
-@dataclass(frozen=True)
+
+@dataclass
 class LoadedModel:
-    """A stored model ready to use: its metadata, its network and its figures' inputs."""
+    """A stored model ready to predict, whose figures' inputs are loaded on first use.
+
+    Prediction needs only the network; the loss history and the datasets (which can be
+    megabytes) are read from the store the first time a figure asks for them, then kept.
+    """
 
     record: ModelRecord
     network: Network
-    artifacts: ModelArtifacts
+    repository: Repository
+    _history: LossHistory | None = field(default=None, repr=False)
+    _datasets: ModelDatasets | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def loss_history(self) -> LossHistory:
+        """The model's loss per epoch (and validation loss), read once."""
+        with self._lock:
+            if self._history is None:
+                self._history = self.repository.model_loss_history(self.record.id)
+            return self._history
+
+    def datasets(self) -> ModelDatasets:
+        """The model's training (and validation) points, read once."""
+        with self._lock:
+            if self._datasets is None:
+                self._datasets = self.repository.model_datasets(self.record.id)
+            return self._datasets
 
 
 @dataclass
@@ -81,12 +99,9 @@ class ModelCache:
         if entry is not None:
             return self._confirm(model_id, entry)
         # Loading decodes arrays: do it outside the lock so other models stay available.
-        record, artifacts = self.repository.get_model_artifacts(model_id)
-        loaded = LoadedModel(
-            record=record,
-            network=Network(artifacts.parameters, artifacts.activation),
-            artifacts=artifacts,
-        )
+        record, parameters = self.repository.model_parameters(model_id)
+        network = Network(parameters, record.config.activation, tuple(record.config.features))
+        loaded = LoadedModel(record, network, self.repository)
         with self._lock:
             if generation == self._generation:
                 self._entries[model_id] = _Entry(loaded, time.monotonic())
@@ -137,22 +152,3 @@ class ModelCache:
     def __contains__(self, model_id: object) -> bool:
         with self._lock:
             return model_id in self._entries
-
-
-async def get_model_cache(request: Request) -> ModelCache:
-    """The application's model cache, created on first use for its repository.
-
-    A coroutine that does no I/O, so FastAPI runs it on the event loop (one thread, hence
-    no race creating the cache) instead of handing it to a worker thread, a hop that costs
-    more than the lookup.
-    """
-    repository = await get_repository(request)
-    state = request.app.state
-    cache: ModelCache | None = getattr(state, "model_cache", None)
-    if cache is None or cache.repository is not repository:
-        cache = ModelCache(repository)
-        state.model_cache = cache
-    return cache
-
-
-ModelCacheDep = Annotated[ModelCache, Depends(get_model_cache)]

@@ -8,8 +8,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.figures import MAX_RESOLUTION
-from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
-from service.store.database import SQLITE_BUSY_TIMEOUT_MS
+from service.domain.heartbeats import (
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+    HEARTBEAT_SECONDS,
+    MIN_HEARTBEAT_TIMEOUT_SECONDS,
+    STORE_LOCK_WAIT_SECONDS,
+)
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -36,6 +40,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; None means SQLite at {data_dir}/planenet.db"
     )
+    auto_migrate: bool = Field(
+        default=True,
+        description=(
+            "bring the database to the newest schema revision at start; when off, a database "
+            "behind is refused until `planenet db upgrade` is run"
+        ),
+    )
     workers: int = Field(
         default_factory=_default_workers,
         ge=0,
@@ -46,7 +57,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "info"
     job_heartbeat_timeout: float = Field(
-        default=60.0,
+        default=DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
         allow_inf_nan=False,
         description=(
             "seconds a running job may go without a heartbeat from its worker before it is "
@@ -93,7 +104,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be at least {MIN_HEARTBEAT_TIMEOUT_SECONDS:g} seconds: workers beat every "
                 f"{HEARTBEAT_SECONDS:g} s, and a beat may wait up to "
-                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s for the database"
+                f"{STORE_LOCK_WAIT_SECONDS:g} s for the database"
             )
         return value
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests import debian_packages
+from tests.helpers import debian_packages
 
 
 def test_without_root_the_failure_says_what_to_run(monkeypatch: pytest.MonkeyPatch) -> None:

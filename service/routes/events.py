@@ -1,144 +1,41 @@
-"""Server-Sent Events of a job's progress: one store poller per watched job, shared by its clients.
+"""Server-Sent Events of a job's progress, from the event hub's shared feed of the job.
 
 ``GET /jobs/{id}/events`` streams ``progress`` events while the job is queued or running,
-then one final event (``succeeded``, ``failed`` or ``cancelled``) and ends. Progress comes
-from the store, which workers write from their own processes (or machines), so the stream
-never depends on where a job runs. Each progress event's ``id`` is the number of loss
-values the client has received so far; a client that reconnects with ``Last-Event-ID`` gets
-the rest of the loss history and nothing twice. The final event's id carries the suffix
-``-end``: a client that reconnects with it has everything and gets ``204 No Content``,
-which tells an EventSource to stop reconnecting.
+then one final event (``succeeded``, ``failed`` or ``cancelled``) and ends. Each progress
+event's ``id`` is the number of loss values the client has received so far; a client that
+reconnects with ``Last-Event-ID`` gets the rest of the loss history and nothing twice. The
+final event's id carries the suffix ``-end``: a client that reconnects with it has everything
+and gets ``204 No Content``, which tells an EventSource to stop reconnecting.
 """
 
 import asyncio
-import contextlib
 import json
-import logging
 import math
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-import numpy as np
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import Header, Response
 from fastapi.responses import StreamingResponse
-from numpy.typing import NDArray
 from starlette.concurrency import run_in_threadpool
 
-from service.deps import ReadAccess, RepositoryDep
-from service.domain import JobStatus
+from core.arrays import FloatArray
+from service.domain.jobs import JobStatus
+from service.domain.records import JobSnapshot
+from service.event_hub import EventHub
+from service.http.deps import EventHubDep, RepositoryDep, resource_router
 from service.schemas.common import problem_responses
-from service.store.database import Database
-from service.store.snapshots import JobSnapshot, job_status, read_job_snapshot
 
-POLL_INTERVAL_SECONDS = 0.25
-MAX_RETRY_SECONDS = 5.0
-HEARTBEAT_SECONDS = 15.0
+KEEPALIVE_SECONDS = 15.0
+"""How often an idle stream sends a comment, so proxies and clients keep the connection."""
 RECONNECT_MILLISECONDS = 1000
 MAX_LOSSES_PER_EVENT = 10_000
 FINAL_ID_SUFFIX = "-end"
 
-router = APIRouter(tags=["jobs"])
-logger = logging.getLogger("planenet.events")
+router = resource_router("/jobs", "jobs")
 
-FloatArray = NDArray[np.float64]
 _EVENT_ID = re.compile(r"(\d+)(" + re.escape(FINAL_ID_SUFFIX) + r")?")
-
-
-@dataclass
-class JobFeed:
-    """The latest snapshot of one job, refreshed by one poller for all of its watchers."""
-
-    job_id: str
-    snapshot: JobSnapshot | None = None
-    watchers: int = 0
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-    poller: asyncio.Task[None] | None = None
-
-    def publish(self, snapshot: JobSnapshot) -> None:
-        """Store a new snapshot and wake every watcher waiting for one."""
-        self.snapshot = snapshot
-        woken, self.changed = self.changed, asyncio.Event()
-        woken.set()
-
-    @property
-    def finished(self) -> bool:
-        """Whether the job's outcome is known (nothing is left to poll for)."""
-        return self.snapshot is not None and self.snapshot.status.finished
-
-
-class EventHub:
-    """The jobs watched in this process, each with one poller while it has watchers."""
-
-    def __init__(self, database: Database, poll_interval: float = POLL_INTERVAL_SECONDS) -> None:
-        self.database = database
-        self.poll_interval = poll_interval
-        self.feeds: dict[str, JobFeed] = {}
-
-    @contextlib.asynccontextmanager
-    async def watch(self, job_id: str) -> AsyncIterator[JobFeed]:
-        """The job's shared feed; the last watcher to leave stops its poller."""
-        feed = self.feeds.get(job_id)
-        if feed is None:
-            feed = self.feeds[job_id] = JobFeed(job_id)
-        self.keep_polling(feed)
-        feed.watchers += 1
-        try:
-            yield feed
-        finally:
-            feed.watchers -= 1
-            if feed.watchers == 0:
-                del self.feeds[job_id]
-                if feed.poller is not None:
-                    feed.poller.cancel()
-
-    def keep_polling(self, feed: JobFeed) -> None:
-        """Start the feed's poller unless it runs or the job has finished.
-
-        The poller retries every failed read, so it only ends early when something stopped
-        it from outside; a watcher calls this on joining and on each heartbeat so that no
-        one waits on a feed that nobody refreshes.
-        """
-        poller = feed.poller
-        if feed.finished or (poller is not None and not poller.done()):
-            return
-        if poller is not None and not poller.cancelled() and poller.exception() is not None:
-            logger.error(
-                "job progress poller ended early; restarting it",
-                exc_info=poller.exception(),
-                extra={"job_id": feed.job_id},
-            )
-        feed.poller = asyncio.create_task(self._poll(feed))
-
-    def retry_delay(self, failures: int) -> float:
-        """Seconds to wait after ``failures`` failed reads in a row: doubling, capped."""
-        return float(min(MAX_RETRY_SECONDS, self.poll_interval * 2.0**failures))
-
-    async def _poll(self, feed: JobFeed) -> None:
-        failures = 0
-        while True:
-            previous = feed.snapshot
-            try:
-                snapshot = await run_in_threadpool(
-                    read_job_snapshot, self.database, feed.job_id, previous
-                )
-            except Exception:
-                # Whatever went wrong (the database, a blob that would not decode), the
-                # watchers must not wait for ever: log it, wait a little longer, read again.
-                failures += 1
-                logger.exception(
-                    "could not read job progress; retrying",
-                    extra={"job_id": feed.job_id, "failures": failures},
-                )
-                await asyncio.sleep(self.retry_delay(failures))
-                continue
-            failures = 0
-            if snapshot is not previous:
-                feed.publish(snapshot)
-            if snapshot.status.finished:
-                return
-            await asyncio.sleep(self.poll_interval)
 
 
 def format_event(event: str, event_id: str, data: dict[str, Any]) -> str:
@@ -222,19 +119,10 @@ async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterat
                     yield final_event(snapshot, sent)
                     return
             try:
-                await asyncio.wait_for(change.wait(), HEARTBEAT_SECONDS)
+                await asyncio.wait_for(change.wait(), KEEPALIVE_SECONDS)
             except TimeoutError:
-                hub.keep_polling(feed)
+                hub.ensure_polling()
                 yield ": heartbeat\n\n"
-
-
-def event_hub(app: FastAPI, database: Database) -> EventHub:
-    """The app's hub over ``database``, created on first use (it lives as long as the store)."""
-    hub: EventHub | None = getattr(app.state, "event_hub", None)
-    if hub is None or hub.database is not database:
-        hub = EventHub(database, POLL_INTERVAL_SECONDS)
-        app.state.event_hub = hub
-    return hub
 
 
 @dataclass(frozen=True)
@@ -272,29 +160,27 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
             "reconnecting."
         )
     },
-    **problem_responses(401, 404),
+    **problem_responses(404),
 }
 
 
 @router.get(
-    "/jobs/{job_id}/events",
+    "/{job_id}/events",
     summary="Watch a job's progress live (Server-Sent Events)",
     response_class=StreamingResponse,
     responses=EVENT_STREAM_RESPONSE,
 )
-async def job_events(
+async def watch_job(
     job_id: str,
-    request: Request,
     repository: RepositoryDep,
-    _: ReadAccess,
+    hub: EventHubDep,
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
 ) -> Response:
-    database = repository.database
-    status = await run_in_threadpool(job_status, database, job_id)
+    status = await run_in_threadpool(repository.job_status, job_id)
     resume = parse_last_event_id(last_event_id)
     if resume.ended and status.finished:
         return Response(status_code=204)
-    stream = job_event_stream(event_hub(request.app, database), job_id, resume.sent)
+    stream = job_event_stream(hub, job_id, resume.sent)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

@@ -13,14 +13,13 @@ import hashlib
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.status import HTTP_304_NOT_MODIFIED
 
 from core.figures import boundary_figure, data_figure, loss_figure
-from service.deps import ReadAccess, RepositoryDep, SettingsDep
-from service.limits import check_limit
-from service.model_cache import ModelCacheDep
-from service.responses import FastJSONResponse
+from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
+from service.http.limits import check_limit
+from service.http.responses import FastJSONResponse
 from service.schemas.common import problem_responses
 from service.schemas.figures import (
     DEFAULT_BOUNDARY_RESOLUTION,
@@ -31,7 +30,8 @@ from service.schemas.figures import (
 )
 from service.settings import Settings
 
-router = APIRouter(tags=["figures"])
+model_router = resource_router("/models/{model_id}/figures", "figures")
+job_router = resource_router("/jobs/{job_id}/figures", "figures")
 
 MaxPoints = Annotated[
     int,
@@ -70,8 +70,8 @@ FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "/models/{model_id}/figures/loss",
+@model_router.get(
+    "/loss",
     summary="The training (and validation) loss per epoch",
     responses=FIGURE_RESPONSES,
 )
@@ -80,16 +80,15 @@ def model_loss_figure(
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
-    _: ReadAccess,
     max_points: MaxPoints = DEFAULT_LOSS_POINTS,
 ) -> Response:
-    history = cache.get(model_id).artifacts.loss_history
+    history = cache.get(model_id).loss_history()
     figure = loss_figure(history.loss, history.validation_loss, max_points=max_points)
     return model_figure_response(request, figure, settings)
 
 
-@router.get(
-    "/models/{model_id}/figures/boundary",
+@model_router.get(
+    "/boundary",
     summary="The decision regions (or the class-1 probability) over a grid, with the points",
     responses={**FIGURE_RESPONSES, **problem_responses(413)},
 )
@@ -99,7 +98,6 @@ def model_boundary_figure(
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
-    _: ReadAccess,
     resolution: Annotated[
         int | None,
         Query(
@@ -112,40 +110,50 @@ def model_boundary_figure(
     ] = None,
     mode: Annotated[
         BoundaryMode,
-        Query(description="regions: the two classes' regions; probability: P(class 1)"),
+        Query(
+            description=(
+                "regions: the two classes' regions and the exact boundary; probability: "
+                "P(class 1); contour: the exact boundary curve alone (a small answer)"
+            )
+        ),
     ] = "regions",
 ) -> Response:
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
     check_limit("resolution", resolution, settings, "max_boundary_resolution")
     loaded = cache.get(model_id)
+    datasets = loaded.datasets()
     figure = boundary_figure(
-        loaded.network.predict_proba, loaded.artifacts.train_set, resolution=resolution, mode=mode
+        loaded.network.predict_proba,
+        datasets.train_set,
+        resolution=resolution,
+        mode=mode,
+        validation=datasets.validation_set,
     )
     return model_figure_response(request, figure, settings)
 
 
-@router.get(
-    "/models/{model_id}/figures/data",
+@model_router.get(
+    "/data",
     summary="The training points by class",
     responses=FIGURE_RESPONSES,
 )
 def model_data_figure(
-    model_id: str, request: Request, cache: ModelCacheDep, settings: SettingsDep, _: ReadAccess
+    model_id: str, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    figure = data_figure(cache.get(model_id).artifacts.train_set)
+    datasets = cache.get(model_id).datasets()
+    figure = data_figure(datasets.train_set, validation=datasets.validation_set)
     return model_figure_response(request, figure, settings)
 
 
-@router.get(
-    "/jobs/{job_id}/figures/loss",
+@job_router.get(
+    "/loss",
     summary="A job's loss per epoch so far (empty before its first report)",
     responses={200: FIGURE_RESPONSES[200], **problem_responses(404, 422)},
 )
 def job_loss_figure(
     job_id: str,
     repository: RepositoryDep,
-    _: ReadAccess,
     max_points: MaxPoints = DEFAULT_LOSS_POINTS,
 ) -> Response:
     history = repository.job_loss_history(job_id)

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from service.deps import RepositoryDep, RunnerDep
-from service.errors import NotReady
+from service.domain.errors import NotReady
+from service.http.deps import RepositoryDep, RunnerDep
 from service.schemas.common import problem_responses
 from service.schemas.health import Health, Readiness
 

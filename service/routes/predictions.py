@@ -12,21 +12,23 @@ event loop, since the hop to a thread would cost more than the work.
 from typing import TypeVar
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.network import DEFAULT_THRESHOLD, Network
-from service.deps import ReadAccess, RepositoryDep, SettingsDep
-from service.errors import InvalidInput, WrongState
-from service.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
-from service.model_cache import LoadedModel, ModelCache, ModelCacheDep
-from service.request_body import parse_body, read_json_body, request_body_openapi
-from service.responses import FastJSONResponse
+from core.network import Network
+from service.domain.errors import InvalidInput, WrongState
+from service.domain.prediction import UNEVALUABLE, UnevaluablePoint, predict_points
+from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
+from service.http.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
+from service.http.request_body import parse_body, read_json_body, request_body_openapi
+from service.http.responses import FastJSONResponse
+from service.model_cache import LoadedModel, ModelCache
 from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
 from service.settings import Settings
 
-router = APIRouter(tags=["predictions"])
+model_router = resource_router("/models/{model_id}", "predictions")
+router = resource_router("/predict", "predictions")
 
 BodyT = TypeVar("BodyT", bound=PointsBody)
 
@@ -38,25 +40,18 @@ INLINE_BODY_BYTES = 32 * 1024
 INLINE_POINTS = 1000
 
 
-def predict(network: Network, points: list[tuple[float, float]]) -> tuple[list[int], list[float]]:
+def classify(network: Network, points: list[tuple[float, float]]) -> tuple[list[int], list[float]]:
     """Labels and class-1 probabilities, as plain lists, of points (n, 2), in their order."""
     point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    # Coordinates are bounded at the edge, but large weights may still overflow inside the
-    # network; an infinite logit gives a probability of 0 or 1, only NaN has no answer.
-    with np.errstate(over="ignore", invalid="ignore"):
-        probabilities = network.predict_proba(point_array)
-    undefined = np.isnan(probabilities)
-    if undefined.any():
-        index = int(np.argmax(undefined))
-        raise InvalidInput(
-            [(f"body.points[{index}]", "the coordinates are too large for the network to evaluate")]
-        )
-    labels = (probabilities > DEFAULT_THRESHOLD).astype(np.int64)
+    try:
+        labels, probabilities = predict_points(network, point_array)
+    except UnevaluablePoint as error:
+        raise InvalidInput([(f"body.points[{error.index}]", UNEVALUABLE)]) from None
     return labels.tolist(), probabilities.tolist()
 
 
 def _answer(loaded: LoadedModel, points: list[tuple[float, float]]) -> Response:
-    labels, probabilities = predict(loaded.network, points)
+    labels, probabilities = classify(loaded.network, points)
     return FastJSONResponse(
         {"model_id": loaded.record.id, "labels": labels, "probabilities": probabilities}
     )
@@ -95,38 +90,34 @@ async def _respond(cache: ModelCache, model_id: str, points: list[tuple[float, f
 PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
 
 
-@router.post(
-    "/models/{model_id}/predict",
+@model_router.post(
+    "/predict",
     summary="Classify points with this model",
     response_model=Prediction,
     responses=PREDICTION_RESPONSES,
     openapi_extra=request_body_openapi(PointsBody),
 )
 async def predict_with_model(
-    model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep, _: ReadAccess
+    model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep
 ) -> Response:
     parsed = await _parse(await read_json_body(request), PointsBody, settings)
     return await _respond(cache, model_id, parsed.points)
 
 
 @router.post(
-    "/predict",
+    "",
     summary="Classify points with the model named in the body, or the newest model",
     response_model=Prediction,
     responses={**PREDICTION_RESPONSES, **problem_responses(409)},
     openapi_extra=request_body_openapi(PredictBody),
 )
-async def predict_with_newest(
-    request: Request,
-    settings: SettingsDep,
-    cache: ModelCacheDep,
-    repository: RepositoryDep,
-    _: ReadAccess,
+async def predict(
+    request: Request, settings: SettingsDep, cache: ModelCacheDep, repository: RepositoryDep
 ) -> Response:
     parsed = await _parse(await read_json_body(request), PredictBody, settings)
     model_id = parsed.model_id
     if model_id is None:
-        newest = await run_in_threadpool(repository.newest_succeeded_model)
+        newest = await run_in_threadpool(repository.newest_model)
         if newest is None:
             raise WrongState(NO_MODEL_YET)
         model_id = newest.id

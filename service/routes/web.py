@@ -5,14 +5,16 @@ uses only the public HTTP API. plotly.js is the copy the ``plotly`` Python packa
 carries, served by PlaneNet itself: the page never fetches anything from another host.
 """
 
+import json
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
-from service.errors import NotFound
+from core.figures.style import CLASS_COLORS, TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR
+from service.domain.errors import NotFound
 
 STATIC_DIRECTORY = Path(__file__).resolve().parent.parent / "static"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -74,6 +76,25 @@ def page() -> FileResponse:
     return FileResponse(
         STATIC_DIRECTORY / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
     )
+
+
+PALETTE_MODULE = "export const COLORS = {};\n".format(
+    json.dumps(
+        {
+            "class0": CLASS_COLORS[0],
+            "class1": CLASS_COLORS[1],
+            "loss": TRAINING_LOSS_COLOR,
+            "validation": VALIDATION_LOSS_COLOR,
+        }
+    )
+)
+"""The page's colours as a JavaScript module, written from the palette the figures use."""
+
+
+@router.get("/static/palette.js")
+def palette() -> Response:
+    """The figures' palette, for what the page draws itself (the live curve, a predicted point)."""
+    return Response(PALETTE_MODULE, media_type=JAVASCRIPT, headers=PAGE_HEADERS)
 
 
 @router.get("/static/{name}")

@@ -19,8 +19,8 @@ class RunnerHealth:
 class Runner(Protocol):
     """Executes queued jobs. Jobs live in the store; the runner only makes workers claim them.
 
-    ``submit`` and ``cancel`` are hints that make pickup and cancellation prompt; the store
-    is the source of truth (workers also poll it), so a lost hint delays, never loses, work.
+    ``submit`` is a hint that makes pickup prompt; the store is the source of truth (workers
+    also poll it, and see cancel requests there), so a lost hint delays, never loses, work.
     """
 
     def start(self) -> None:
@@ -31,9 +31,6 @@ class Runner(Protocol):
 
     def submit(self, job_id: str) -> None:
         """A job was queued: wake a worker."""
-
-    def cancel(self, job_id: str) -> None:
-        """A cancel was requested for a running job."""
 
     def health(self) -> RunnerHealth:
         """The workers' liveness, for readiness checks."""

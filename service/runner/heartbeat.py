@@ -14,16 +14,8 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from service.store.database import SQLITE_BUSY_TIMEOUT_MS
+from service.domain.heartbeats import HEARTBEAT_SECONDS
 from service.store.repository import Repository
-
-HEARTBEAT_SECONDS = 5.0
-"""How often a worker refreshes the heartbeat of the job it runs. It is fixed, whatever the
-timeout of the processes that judge the heartbeat, so that any of them can judge any worker."""
-
-MIN_HEARTBEAT_TIMEOUT_SECONDS = 3 * HEARTBEAT_SECONDS + SQLITE_BUSY_TIMEOUT_MS / 1000
-"""The shortest safe heartbeat timeout (45 s): a beat's time is taken before its write, which
-may wait up to SQLite's busy timeout for the lock, and two beats in a row may fail."""
 
 HUNG_TRAINING_SECONDS = 600.0
 """How long a job's training may show no progress before its worker is taken to be hung and

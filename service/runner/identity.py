@@ -78,14 +78,6 @@ def worker_name(pid: int) -> str:
     return WorkerIdentity(host, boot, pid_namespace, start_ticks, pid).name
 
 
-def local_pid(worker: str) -> int | None:
-    """The pid of a worker of this host, boot and PID namespace; None for any other worker."""
-    identity = parse_worker_name(worker)
-    if identity is None or not identity.is_local():
-        return None
-    return identity.pid
-
-
 def worker_is_gone(worker: str) -> bool:
     """True when ``worker`` is a process of this PID namespace that no longer runs.
 

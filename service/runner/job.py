@@ -9,19 +9,19 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import CoreError, TrainingCancelled, TrainingDiverged
 from core.serialization import parameters_to_bytes
 from core.training import Progress, TrainingResult, evaluate, train
-from service.domain import JobStatus
-from service.errors import InvalidInput, LeaseLost
-from service.runner.heartbeat import HEARTBEAT_SECONDS, HUNG_TRAINING_SECONDS, Heartbeat, Liveness
+from service.domain.errors import InvalidInput, LeaseLost
+from service.domain.heartbeats import HEARTBEAT_SECONDS
+from service.domain.jobs import JobStatus
+from service.domain.records import ClaimedJob, ModelMetrics, NewModel, ProgressAck
+from service.runner.heartbeat import HUNG_TRAINING_SECONDS, Heartbeat, Liveness
 from service.runner.plan import PreparedTraining, prepare_training
 from service.store.codec import encode_datasets, encode_loss_history
-from service.store.records import ClaimedJob, NewModel, ProgressAck
 from service.store.repository import Repository
 
 PROGRESS_INTERVAL_SECONDS = 0.25
@@ -143,7 +143,7 @@ def _run(
 ) -> JobStatus | None:
     log_extra = {"job_id": job.id}
     try:
-        prepared = prepare_training(job.config, job.training_data, job.initial_parameters)
+        prepared = prepare_training(job)
     except InvalidInput as error:
         return _finish(repository, job, JobStatus.FAILED, str(error))
     reporter = ProgressReporter(repository, job, interrupted, liveness)
@@ -175,8 +175,9 @@ def _run(
     try:
         model = _new_model(job, prepared, result)
         # The loss of the network kept (the best one when stopped early), after training.
-        final_loss = float(model.metrics["train_loss"])
-        repository.complete_job(job.id, job.lease, model, result.epochs_run, final_loss)
+        repository.complete_job(
+            job.id, job.lease, model, result.epochs_run, model.metrics.train_loss
+        )
     except LeaseLost:
         logger.warning("job was taken away before its model was stored", extra=log_extra)
         return None
@@ -198,20 +199,21 @@ def _new_model(job: ClaimedJob, prepared: PreparedTraining, result: TrainingResu
     train_metrics = evaluate(result.network, prepared.train_set)
     if not math.isfinite(train_metrics.loss):
         raise TrainingDiverged(result.epochs_run, train_metrics.loss)
-    metrics: dict[str, Any] = {
-        "train_accuracy": train_metrics.accuracy,
-        "train_loss": train_metrics.loss,
-        "validation_accuracy": None,
-        "validation_loss": None,
-        "epochs_run": result.epochs_run,
-        "train_seconds": result.train_seconds,
-        "stopped_early": result.stopped_early,
-        "best_epoch": result.best_epoch,
-    }
-    if prepared.validation_set is not None:
-        validation_metrics = evaluate(result.network, prepared.validation_set)
-        metrics["validation_accuracy"] = validation_metrics.accuracy
-        metrics["validation_loss"] = validation_metrics.loss
+    validation = (
+        None
+        if prepared.validation_set is None
+        else evaluate(result.network, prepared.validation_set)
+    )
+    metrics = ModelMetrics(
+        train_accuracy=train_metrics.accuracy,
+        train_loss=train_metrics.loss,
+        validation_accuracy=None if validation is None else validation.accuracy,
+        validation_loss=None if validation is None else validation.loss,
+        epochs_run=result.epochs_run,
+        train_seconds=result.train_seconds,
+        stopped_early=result.stopped_early,
+        best_epoch=result.best_epoch,
+    )
     return NewModel(
         name=job.name,
         config=job.config,

@@ -10,9 +10,10 @@ import threading
 import time
 from multiprocessing.process import BaseProcess
 
+from service.domain.heartbeats import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
 from service.runner.base import RunnerHealth
 from service.runner.identity import worker_name
-from service.runner.recovery import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, JobRecovery
+from service.runner.recovery import JobRecovery
 from service.runner.worker import WorkerOptions, worker_main
 from service.store.repository import Repository
 
@@ -106,13 +107,6 @@ class LocalRunner:
     def _put_wake(self, token: str | None) -> None:
         with contextlib.suppress(queue.Full):
             self._wake.put_nowait(token)
-
-    def pending_wakes(self) -> int:
-        """Wake tokens no worker has taken yet (at most one per worker)."""
-        return self._wake.qsize()
-
-    def cancel(self, job_id: str) -> None:
-        """Nothing to do: the worker sees the cancel request in the store within a second."""
 
     def health(self) -> RunnerHealth:
         with self._lock:

@@ -1,21 +1,20 @@
-"""From a stored job configuration to the core's inputs: training config, data and split.
+"""From a claimed job to the core's inputs: its training configuration, data and split.
 
-The API calls :func:`prepare_training` when a job is submitted, so an impossible
-configuration is a 422 at once rather than a failed job; the worker calls it again to run.
+The job's configuration was validated when it was submitted; this only builds what the
+core takes. The core still refuses what it cannot run (a ``CoreError``), which fails the job
+with the field named, as :class:`InvalidInput` places it.
 """
 
-import re
 from dataclasses import dataclass
-from typing import Any
 
+from core.config import TrainingConfig
 from core.dataset import Dataset, train_validation_split
 from core.errors import CoreError
 from core.generators import generate
-from core.parameters import Parameters, make_parameters
-from core.training import EarlyStopping, TrainingConfig
-from service.errors import InvalidInput
-
-_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.]*(?:\[\d+\])*):\s")
+from core.parameters import Parameters
+from service.domain.errors import InvalidInput
+from service.domain.records import ClaimedJob
+from service.domain.training import GeneratorData
 
 
 @dataclass(frozen=True)
@@ -29,69 +28,31 @@ class PreparedTraining:
     initial_parameters: Parameters | None
 
 
-def training_config(config: dict[str, Any]) -> TrainingConfig:
-    """The core's :class:`TrainingConfig` for a stored job configuration."""
-    early = config.get("early_stopping")
-    return TrainingConfig(
-        hidden_layers=tuple(config["hidden_layers"]),
-        activation=config["activation"],
-        init=config["init"],
-        epochs=config["epochs"],
-        learning_rate=config["learning_rate"],
-        optimizer=config["optimizer"],
-        batch_size=config["batch_size"],
-        l2=config["l2"],
-        momentum=config["momentum"],
-        beta1=config["beta1"],
-        beta2=config["beta2"],
-        epsilon=config["epsilon"],
-        seed=config["seed"],
-        early_stopping=None if early is None else EarlyStopping(**early),
-    )
-
-
-def prepare_training(
-    config: dict[str, Any],
-    training_data: Dataset | None,
-    initial_parameters: Parameters | None,
-) -> PreparedTraining:
-    """Build the core inputs of a job, or raise :class:`InvalidInput` naming the bad fields.
-
-    ``config`` is the stored configuration (the training body with defaults filled in);
-    ``training_data`` is the given points, when the body gave points instead of a generator.
-    """
+def prepare_training(job: ClaimedJob) -> PreparedTraining:
+    """Build the core inputs of a claimed job, or raise :class:`InvalidInput` naming the field."""
+    config = job.config
     try:
-        core_config = training_config(config)
+        core_config = config.core_config()
     except CoreError as error:
-        raise _invalid(error, "body") from None
-    data = config["data"]
+        raise InvalidInput.at("body", error) from None
     try:
-        if training_data is not None:
-            dataset = training_data
-        else:
-            dataset = generate(data["generator"], data["n_samples"], data["noise"], data["seed"])
+        dataset = _dataset(job)
     except CoreError as error:
-        raise _invalid(error, "body.data") from None
+        raise InvalidInput.at("body.data", error) from None
     try:
         train_set, validation_set = train_validation_split(
-            dataset, config["validation_fraction"], seed=config["seed"]
+            dataset, config.validation_fraction, seed=config.seed
         )
     except CoreError as error:
-        raise _invalid(error, "body") from None
-    if initial_parameters is not None:
-        try:
-            initial_parameters = make_parameters(
-                initial_parameters.weights, initial_parameters.biases, core_config.hidden_layers
-            )
-        except CoreError as error:
-            raise InvalidInput([("body.initial_parameters", str(error))]) from None
-    return PreparedTraining(core_config, dataset, train_set, validation_set, initial_parameters)
+        raise InvalidInput.at("body", error) from None
+    return PreparedTraining(core_config, dataset, train_set, validation_set, job.initial_parameters)
 
 
-def _invalid(error: CoreError, scope: str) -> InvalidInput:
-    """The core names the field first ("noise: must be ..."); point at it inside ``scope``."""
-    message = str(error)
-    match = _FIELD_PREFIX.match(message)
-    if match is None:
-        return InvalidInput([(scope, message)])
-    return InvalidInput([(f"{scope}.{match.group(1)}", message[match.end() :])])
+def _dataset(job: ClaimedJob) -> Dataset:
+    """The job's points: those it was given, or those its generator draws."""
+    data = job.config.data
+    if isinstance(data, GeneratorData):
+        return generate(data.generator, data.n_samples, data.noise, data.seed)
+    if job.training_data is None:
+        raise InvalidInput([("body.data", "the job's points are missing from the store")])
+    return job.training_data

@@ -13,13 +13,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
+from service.domain.heartbeats import DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
 from service.runner.identity import worker_is_gone
 from service.store.repository import Repository
 from service.store.tables import utc_now
 
 logger = logging.getLogger("planenet.recovery")
-
-DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 60.0
 
 
 def gone_worker_reason(worker: str) -> str:

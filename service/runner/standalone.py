@@ -29,7 +29,7 @@ def run_worker_pool(settings: Settings, stop: threading.Event) -> None:
     """
     database = Database(settings.resolved_database_url)
     try:
-        database.create_schema()
+        database.upgrade_schema(auto_upgrade=settings.auto_migrate)
         repository = Repository(database)
         JobRecovery(repository, settings.job_heartbeat_timeout).recover()
         runner = LocalRunner(

@@ -12,8 +12,8 @@ from multiprocessing.synchronize import Event
 
 from threadpoolctl import threadpool_limits
 
-from service.domain import JobStatus
-from service.request_log import configure_logging
+from service.domain.jobs import JobStatus
+from service.log import configure_logging
 from service.runner.identity import worker_name
 from service.runner.job import INTERNAL_FAILURE, run_job
 from service.store.database import Database

@@ -2,14 +2,12 @@
 
 from typing import Annotated, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.dataset import MAX_COORDINATE
 
 ItemT = TypeVar("ItemT")
-
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-"""A JSON number that is neither NaN nor infinite (Python's JSON reader accepts both)."""
 
 StrictNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 """A finite JSON number, not a string or a boolean: the elements of given arrays."""
@@ -28,14 +26,15 @@ Point = tuple[Coordinate, Coordinate]
 Label = Annotated[int, Field(strict=True, ge=0, le=1)]
 """A class label: the JSON integer 0 or 1 (not a boolean, a float or a string)."""
 
-UNION_TAGS = frozenset({"generator-data", "points-data"})
-"""Tags of tagged unions: pydantic puts them in error locations, problems.py leaves them out."""
-
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
-PageOffset = Annotated[int, Field(ge=0, description="items to skip (newest first)")]
+MAX_PAGE_OFFSET = 10_000_000
+
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
+PageOffset = Annotated[
+    int, Query(ge=0, le=MAX_PAGE_OFFSET, description="items to skip (newest first)")
+]
 
 
 class RequestModel(BaseModel):
@@ -64,7 +63,9 @@ class Problem(BaseModel):
 
 
 class Page(BaseModel, Generic[ItemT]):
-    """One page of a list, newest first."""
+    """One page of a list, newest first; built from a :class:`RecordPage` by its attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     items: list[ItemT]
     total: int = Field(description="items over all pages")
@@ -75,12 +76,19 @@ class Page(BaseModel, Generic[ItemT]):
 class ParametersBody(RequestModel):
     """A network's weights and biases: ``weights[i]`` is fan_in x fan_out, ``biases[i]`` fan_out.
 
-    The first layer takes 2 inputs and the last gives 1 output; this is the shape
+    The first layer takes one input per feature (2 for the plain coordinates x1, x2) and the
+    last gives 1 output; this is the shape
     ``GET /models/{id}/parameters`` returns and ``initial_parameters`` takes.
     """
 
     weights: list[list[list[StrictNumber]]] = Field(min_length=1)
     biases: list[list[StrictNumber]] = Field(min_length=1)
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Units per layer as the weights give them, input and output included."""
+        weights = self.weights
+        return [len(weights[0])] + [len(layer[0]) if layer else 0 for layer in weights]
 
     model_config = ConfigDict(
         json_schema_extra={

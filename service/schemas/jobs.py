@@ -1,48 +1,25 @@
 """Schemas of training jobs: the training body (defaults reproduce the tutorial) and the job."""
 
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-from core.activations import ACTIVATIONS
 from core.dataset import MAX_COORDINATE, Dataset, make_dataset
-from core.generators import GENERATORS, MAX_NOISE, MIN_SAMPLES
-from core.initializers import INITIALIZERS
-from core.optimizers import OPTIMIZERS
-from service.domain import JobStatus
-from service.schemas.common import FiniteFloat, Label, Page, ParametersBody, Point, RequestModel
-from service.store.records import JobRecord
+from service.domain.jobs import JobStatus
+from service.domain.training import (
+    GeneratorData,
+    GivenParameters,
+    GivenPoints,
+    JobConfig,
+    TrainingSettings,
+)
+from service.schemas.common import Label, ParametersBody, Point, RequestModel
 
 NAME_MAX_LENGTH = 200
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 """No control characters: they serve no label, and PostgreSQL's text refuses NUL outright."""
-
-
-def _enum(known: dict[str, Any]) -> dict[str, JsonValue]:
-    """The known names as an OpenAPI ``enum``: the core's tables are the one list of them."""
-    names: list[JsonValue] = [*sorted(known)]
-    return {"enum": names}
-
-
-def _one_of(name: str, value: str, known: dict[str, Any]) -> str:
-    if value not in known:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(known)}")
-    return value
-
-
-class GeneratorData(RequestModel):
-    """Points drawn by one of the core's generators."""
-
-    generator: str = Field(default="blobs", json_schema_extra=_enum(GENERATORS))
-    n_samples: int = Field(default=200, ge=MIN_SAMPLES)
-    noise: FiniteFloat = Field(default=0.2, ge=0.0, le=MAX_NOISE)
-    seed: int | None = Field(default=42, ge=0)
-
-    @field_validator("generator")
-    @classmethod
-    def _known_generator(cls, value: str) -> str:
-        return _one_of("generator", value, GENERATORS)
 
 
 class PointsData(RequestModel):
@@ -60,6 +37,12 @@ class PointsData(RequestModel):
         if points is not None and len(points) != len(labels):
             raise ValueError(f"there are {len(labels)} labels for {len(points)} points")
         return labels
+
+    @property
+    def class_sizes(self) -> tuple[int, int]:
+        """Points labelled 0 and points labelled 1."""
+        counts = Counter(self.labels)
+        return counts[0], counts[1]
 
     def dataset(self) -> Dataset:
         """The points (n, 2) and labels (n,) as a validated core dataset."""
@@ -86,15 +69,7 @@ TrainingData = Annotated[
 ]
 
 
-class EarlyStoppingBody(RequestModel):
-    """Stop when the monitored loss (validation if split, else training) stops improving."""
-
-    patience: int = Field(default=100, ge=1)
-    min_delta: FiniteFloat = Field(default=0.0, ge=0.0)
-    restore_best: bool = True
-
-
-class TrainingRequest(RequestModel):
+class TrainingRequest(TrainingSettings):
     """What to train: the data, the network and the training. The defaults are the tutorial's."""
 
     name: str | None = Field(
@@ -104,23 +79,6 @@ class TrainingRequest(RequestModel):
         description="a label for people: any text without control characters",
     )
     data: TrainingData = Field(default_factory=GeneratorData)
-    hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [4])
-    activation: str = Field(default="relu", json_schema_extra=_enum(ACTIVATIONS))
-    init: str = Field(default="normal", json_schema_extra=_enum(INITIALIZERS))
-    epochs: int = Field(default=20_000, ge=1)
-    learning_rate: FiniteFloat = Field(default=0.5, gt=0.0)
-    optimizer: str = Field(default="gd", json_schema_extra=_enum(OPTIMIZERS))
-    batch_size: int | None = Field(default=None, ge=1, description="null: full batch")
-    l2: FiniteFloat = Field(default=0.0, ge=0.0)
-    momentum: FiniteFloat = Field(default=0.9, ge=0.0, lt=1.0)
-    beta1: FiniteFloat = Field(default=0.9, ge=0.0, lt=1.0)
-    beta2: FiniteFloat = Field(default=0.999, ge=0.0, lt=1.0)
-    epsilon: FiniteFloat = Field(default=1e-8, gt=0.0)
-    seed: int | None = Field(default=42, ge=0)
-    validation_fraction: FiniteFloat = Field(
-        default=0.0, ge=0.0, lt=1.0, description="share of points held out; 0: no split"
-    )
-    early_stopping: EarlyStoppingBody | None = None
     initial_parameters: ParametersBody | None = None
 
     model_config = ConfigDict(
@@ -141,49 +99,30 @@ class TrainingRequest(RequestModel):
         }
     )
 
-    @field_validator("activation")
-    @classmethod
-    def _known_activation(cls, value: str) -> str:
-        return _one_of("activation", value, ACTIVATIONS)
-
-    @field_validator("init")
-    @classmethod
-    def _known_init(cls, value: str) -> str:
-        return _one_of("init", value, INITIALIZERS)
-
-    @field_validator("optimizer")
-    @classmethod
-    def _known_optimizer(cls, value: str) -> str:
-        return _one_of("optimizer", value, OPTIMIZERS)
-
     @property
     def n_training_points(self) -> int:
         if isinstance(self.data, PointsData):
             return len(self.data.points)
         return self.data.n_samples
 
-    def stored_config(self) -> dict[str, Any]:
-        """The body as run, defaults filled in, with given arrays summarised.
-
-        Given points become ``{"kind": "points", "n_points": n}`` and initial parameters
-        ``{"layer_sizes": [...]}``: the arrays themselves are stored as bytes beside the
-        job, so listing jobs and models stays small.
-        """
-        config = self.model_dump(mode="json", exclude={"data", "initial_parameters", "name"})
-        if isinstance(self.data, PointsData):
-            config["data"] = {"kind": "points", "n_points": len(self.data.points)}
-        else:
-            config["data"] = self.data.model_dump(mode="json")
-        config["initial_parameters"] = None
+    def job_config(self) -> JobConfig:
+        """The configuration to store and run: this body without its name and arrays."""
+        settings = self.model_dump(exclude={"name", "data", "initial_parameters"})
+        data = (
+            GivenPoints(n_points=len(self.data.points))
+            if isinstance(self.data, PointsData)
+            else self.data
+        )
+        parameters = None
         if self.initial_parameters is not None:
-            weights = self.initial_parameters.weights
-            layer_sizes = [len(weights[0])] + [len(layer[0]) if layer else 0 for layer in weights]
-            config["initial_parameters"] = {"layer_sizes": layer_sizes}
-        return config
+            parameters = GivenParameters(layer_sizes=self.initial_parameters.layer_sizes)
+        return JobConfig(**settings, data=data, initial_parameters=parameters)
 
 
 class JobProgress(BaseModel):
     """How far a job has come; ``fraction`` is epoch / epochs (1 once succeeded)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     epoch: int
     epochs: int
@@ -195,7 +134,9 @@ class JobProgress(BaseModel):
 
 
 class JobOut(BaseModel):
-    """A training job."""
+    """A training job; built from a job record by its attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: str
     name: str | None
@@ -207,46 +148,4 @@ class JobOut(BaseModel):
     model_id: str | None
     error: str | None
     cancel_requested: bool
-    config: dict[str, Any] = Field(description="the training body as run, defaults filled in")
-
-    @classmethod
-    def from_record(cls, job: JobRecord, now: datetime | None = None) -> "JobOut":
-        return cls(
-            id=job.id,
-            name=job.name,
-            status=job.status,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            progress=job_progress(job, now or datetime.now(UTC)),
-            model_id=job.model_id,
-            error=job.error,
-            cancel_requested=job.cancel_requested,
-            config=job.config,
-        )
-
-
-def job_progress(job: JobRecord, now: datetime) -> JobProgress:
-    """Progress with the derived figures: fraction done, time elapsed and time left."""
-    epochs = job.epochs or int(job.config.get("epochs", 0))
-    fraction = 1.0 if job.status is JobStatus.SUCCEEDED else job.epoch / epochs if epochs else 0.0
-    elapsed = None
-    if job.started_at is not None:
-        elapsed = max(0.0, ((job.finished_at or now) - job.started_at).total_seconds())
-    eta = None
-    if job.status is JobStatus.RUNNING and elapsed is not None and job.epoch > 0:
-        eta = elapsed * (epochs - job.epoch) / job.epoch
-    elif job.status is JobStatus.SUCCEEDED:
-        eta = 0.0
-    return JobProgress(
-        epoch=job.epoch,
-        epochs=epochs,
-        loss=job.loss,
-        validation_loss=job.validation_loss,
-        fraction=min(1.0, fraction),
-        elapsed_seconds=elapsed,
-        eta_seconds=eta,
-    )
-
-
-JobPage = Page[JobOut]
+    config: JobConfig = Field(description="the training body as run, defaults filled in")

@@ -5,7 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.store.records import ModelRecord
+from service.domain.records import ModelMetrics
+from service.domain.training import JobConfig
 
 MODEL_EXAMPLE: dict[str, Any] = {
     "id": "5f0c3d1e9a7b4c2d8e6f1a2b3c4d5e6f",
@@ -31,47 +32,14 @@ MODEL_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ModelMetrics(BaseModel):
-    """How well the model fits: accuracy in [0, 1] and binary cross-entropy loss.
-
-    The validation members are null when the job kept no validation split.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    train_accuracy: float
-    train_loss: float
-    validation_accuracy: float | None = None
-    validation_loss: float | None = None
-    epochs_run: int
-    train_seconds: float
-    stopped_early: bool | None = Field(
-        default=None, description="whether early stopping ended training before its epochs"
-    )
-    best_epoch: int | None = Field(
-        default=None, description="the epoch whose parameters were kept, with early stopping"
-    )
-
-
 class ModelOut(BaseModel):
     """A trained model: the training body as run (defaults filled in) and its metrics."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [MODEL_EXAMPLE]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [MODEL_EXAMPLE]})
 
     id: str = Field(description="32 hex digits")
     name: str | None
     created_at: datetime
     job_id: str | None = Field(description="the job that trained it (null once that job is gone)")
-    config: dict[str, Any]
+    config: JobConfig = Field(description="the training body as run, defaults filled in")
     metrics: ModelMetrics
-
-    @classmethod
-    def from_record(cls, record: ModelRecord) -> "ModelOut":
-        return cls(
-            id=record.id,
-            name=record.name,
-            created_at=record.created_at,
-            job_id=record.job_id,
-            config=record.config,
-            metrics=ModelMetrics.model_validate(record.metrics),
-        )

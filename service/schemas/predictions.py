@@ -1,14 +1,31 @@
 """Schemas of predictions: points in, labels and class-1 probabilities out."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.dataset import MAX_COORDINATE
+from core.network import DEFAULT_THRESHOLD
 from service.schemas.common import Point, RequestModel
 
 POINTS_DESCRIPTION = (
     f"the points to classify, as [x, y] pairs of numbers within ±{MAX_COORDINATE:g}"
 )
 MODEL_ID_MAX_LENGTH = 64
+
+Threshold = Annotated[
+    float,
+    Field(
+        strict=True,
+        gt=0,
+        lt=1,
+        description=(
+            "a point is labelled 1 when its class-1 probability exceeds this "
+            f"(0 < threshold < 1, default {DEFAULT_THRESHOLD:g}); it never changes probabilities"
+        ),
+    ),
+]
+"""The probability above which a point is labelled 1, as every prediction route takes it."""
 
 
 class PointsBody(RequestModel):
@@ -60,5 +77,7 @@ class Prediction(BaseModel):
     )
 
     model_id: str = Field(description="the model that answered")
-    labels: list[int] = Field(description="1 where the class-1 probability exceeds 0.5, else 0")
+    labels: list[int] = Field(
+        description=f"1 where the class-1 probability exceeds {DEFAULT_THRESHOLD:g}, else 0"
+    )
     probabilities: list[float] = Field(description="the probability of class 1 for each point")

@@ -21,10 +21,6 @@ export class ApiError extends Error {
   }
 }
 
-/** Whether an error says the route itself is missing (an older server), not an unknown id. */
-export const isMissingRoute = (error) =>
-  error instanceof ApiError && error.status === 404 && /no route/.test(error.problem.detail || "");
-
 /** Send a request with a JSON body (if any); the parsed JSON answer, or an ApiError. */
 export async function api(method, path, body) {
   const headers = { Accept: "application/json, application/problem+json", ...authHeaders() };

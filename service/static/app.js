@@ -3,6 +3,7 @@
    HTTP API: no build step, nothing loaded from elsewhere. */
 
 import { api, useKeyFrom } from "./api.js";
+import { applyTrainingDefaults } from "./defaults.js";
 import { clearErrors, readTrainingForm, showError, showProblem, showSource } from "./form.js";
 import { createModelList } from "./model-list.js";
 import { NO_PLOTLY, createModelView } from "./model-view.js";
@@ -213,5 +214,17 @@ if (plotlyReady()) {
   plotNote(el.lossPlot, NO_PLOTLY);
   plotNote(el.boundaryPlot, NO_PLOTLY);
 }
+/** Fill the form with the API's defaults, then let the user edit it and start. */
+async function prepareForm() {
+  try {
+    await applyTrainingDefaults(el.form);
+  } catch (error) {
+    showProblem({ title: "The form's defaults could not be read", detail: String(error.message || error) });
+  }
+  $("training-fields").disabled = false;
+  if (!state.job || !state.watch) el.startButton.disabled = false;
+}
+
+prepareForm();
 models.refresh();
 resumeFromAddress();

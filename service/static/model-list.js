@@ -1,6 +1,6 @@
 /* The list of trained models, newest first: each one reopens that model on the page. */
 
-import { api, isMissingRoute } from "./api.js";
+import { api } from "./api.js";
 import { describeModel } from "./model-view.js";
 
 /**
@@ -45,9 +45,7 @@ export function createModelList(el, { onChoose }) {
       el.modelList.replaceChildren(...items.map(modelItem));
       markCurrent(currentId);
     } catch (error) {
-      el.modelsNote.textContent = isMissingRoute(error)
-        ? "This server does not list models yet."
-        : `The models could not be listed: ${error.message}`;
+      el.modelsNote.textContent = `The models could not be listed: ${error.message}`;
     }
   }
 

@@ -1,7 +1,7 @@
 /* One trained model on the page: its summary, its decision boundary (click it to predict a
    point), the prediction form, and its loss figure when reopened from the list. */
 
-import { api, isMissingRoute } from "./api.js";
+import { api } from "./api.js";
 import { clearErrors, showError, showProblem } from "./form.js";
 import { MAX_PLOTTED_POINTS, draw, fitted, plotNote, plotlyReady, predictionTrace } from "./plots.js";
 
@@ -57,8 +57,7 @@ export function createModelView(el, { onOpened }) {
       if (plotlyReady()) await drawBoundary();
       else plotNote(el.boundaryPlot, NO_PLOTLY);
     } catch (error) {
-      if (isMissingRoute(error)) plotNote(el.boundaryPlot, "This server does not draw decision boundaries yet.");
-      else showError(error);
+      showError(error);
     }
   }
 
@@ -68,8 +67,7 @@ export function createModelView(el, { onOpened }) {
       const title = model.name ? `“${model.name}”` : `Model ${model.id.slice(0, 8)}`;
       el.modelSummary.textContent = `${title}: ${describeModel(model)}.`;
     } catch (error) {
-      if (isMissingRoute(error)) el.modelSummary.textContent = `Model ${modelId.slice(0, 8)}.`;
-      else showError(error);
+      showError(error);
     }
   }
 
@@ -79,7 +77,7 @@ export function createModelView(el, { onOpened }) {
       const figure = await api("GET", path);
       await draw(el.lossPlot, figure.data, fitted(figure));
     } catch (error) {
-      if (!isMissingRoute(error)) showError(error);
+      showError(error);
     }
   }
 
@@ -112,8 +110,7 @@ export function createModelView(el, { onOpened }) {
       Object.assign(el.prediction.dataset, { x: String(x), y: String(y), probability: String(probability) });
       await drawBoundary();
     } catch (error) {
-      if (isMissingRoute(error)) el.prediction.textContent = "This server does not answer predictions yet.";
-      else showError(error);
+      showError(error);
     }
   }
 

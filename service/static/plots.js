@@ -1,11 +1,8 @@
 /* Drawing with plotly.js: the live loss curve, the API's figures sized to the page, and notes. */
 
-export const COLORS = {
-  class0: "#fa5252",
-  class1: "#4c6ef5",
-  loss: "#7048e8",
-  validation: "#f08c00",
-};
+import { COLORS } from "./palette.js";
+
+export { COLORS };
 export const MAX_PLOTTED_POINTS = 10000;
 
 const PLOT_CONFIG = {

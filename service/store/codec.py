@@ -1,13 +1,11 @@
 """Encoding of the stored arrays (loss histories, datasets) as the core's compact npz bytes."""
 
 import numpy as np
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.dataset import Dataset
 from core.serialization import arrays_from_bytes, arrays_to_bytes
-from service.store.records import LossHistory
-
-FloatArray = NDArray[np.float64]
+from service.domain.records import LossHistory, ModelDatasets
 
 
 def encode_loss_history(loss: FloatArray, validation_loss: FloatArray | None = None) -> bytes:
@@ -42,10 +40,10 @@ def encode_datasets(train_set: Dataset, validation_set: Dataset | None) -> bytes
     return arrays_to_bytes(arrays)
 
 
-def decode_datasets(data: bytes) -> tuple[Dataset, Dataset | None]:
+def decode_datasets(data: bytes) -> ModelDatasets:
     arrays = arrays_from_bytes(data)
     train_set = Dataset(points=arrays["train_points"], labels=arrays["train_labels"])
     if "validation_points" not in arrays:
-        return train_set, None
+        return ModelDatasets(train_set, None)
     validation_set = Dataset(points=arrays["validation_points"], labels=arrays["validation_labels"])
-    return train_set, validation_set
+    return ModelDatasets(train_set, validation_set)

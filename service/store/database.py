@@ -1,6 +1,7 @@
 """Engine and session creation: SQLite tuned for concurrent readers and one writer, or any URL."""
 
 import json
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,10 +12,20 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.store.tables import Base
+from service.domain.heartbeats import STORE_LOCK_WAIT_SECONDS
+from service.store.schema import (
+    SchemaError,
+    SchemaState,
+    differences,
+    schema_state,
+    upgrade_to_head,
+)
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-# The PostgreSQL advisory lock held while the schema is created (any fixed number would do).
+__all__ = ["Database", "SchemaError", "SchemaState"]
+
+SQLITE_BUSY_TIMEOUT_MS = round(STORE_LOCK_WAIT_SECONDS * 1000)
+logger = logging.getLogger("planenet.store")
+# The PostgreSQL advisory lock held while the schema is upgraded (any fixed number would do).
 SCHEMA_LOCK_KEY = 0x504C414E45
 
 
@@ -36,19 +47,65 @@ class Database:
         )
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        """Create the tables that do not exist yet (idempotent).
+    def upgrade_schema(self, auto_upgrade: bool = True) -> SchemaState:
+        """Bring the schema to the newest revision; returns where it stood before.
 
-        Processes that start together on a new database (API and workers) take turns: the
-        tables are looked for and created in one transaction that holds SQLite's write lock,
-        or on PostgreSQL an advisory lock, so no process creates a table another just made.
+        Processes that start together (API and workers) take turns: the revision is read and
+        the upgrade run in one transaction that holds SQLite's write lock, or on PostgreSQL an
+        advisory lock, so the first upgrades and the others find it done. With
+        ``auto_upgrade`` False nothing is written and a database behind is refused. Raises
+        :class:`SchemaError` (the database left as it was) when it cannot be used.
         """
-        with self._writer.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
-                )
-            Base.metadata.create_all(connection)
+        with self._schema_transaction() as connection:
+            before = upgrade_to_head(connection, allowed=auto_upgrade)
+        if not before.at_head:
+            logger.info(
+                "upgraded the database schema",
+                extra={
+                    "from_revision": before.effective_revision,
+                    "to_revision": before.head,
+                    "v1_database_recognised": before.v1_tables,
+                },
+            )
+        return before
+
+    def schema_state(self) -> SchemaState:
+        """Where the schema stands among the migrations (nothing is written)."""
+        with self.engine.connect() as connection:
+            return schema_state(connection)
+
+    def schema_differences(self) -> list[Any]:
+        """How the tables in code differ from this database's once upgraded to the newest
+        revision; the upgrade is rolled back, so the database is left as it was."""
+        with self._schema_transaction(commit=False) as connection:
+            upgrade_to_head(connection)
+            return differences(connection)
+
+    @contextmanager
+    def _schema_transaction(self, commit: bool = True) -> Iterator[Connection]:
+        """A write transaction holding the start-up lock, committed (or rolled back) on exit.
+
+        On SQLite, foreign keys are off meanwhile (set outside the transaction, as SQLite
+        requires), so a migration that copies a table in batch mode does not set the
+        references to it to null; they are checked before the commit.
+        """
+        with self._writer.connect() as connection:
+            if self.is_sqlite:
+                _set_sqlite_foreign_keys(connection, enabled=False)
+            try:
+                with connection.begin() as transaction:
+                    if self.engine.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                        )
+                    yield connection
+                    if self.is_sqlite:
+                        _check_sqlite_foreign_keys(connection)
+                    if not commit:
+                        transaction.rollback()
+            finally:
+                if self.is_sqlite:
+                    _set_sqlite_foreign_keys(connection, enabled=True)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -117,3 +174,16 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql("BEGIN")
+
+
+def _set_sqlite_foreign_keys(connection: Connection, enabled: bool) -> None:
+    # Straight on the driver's connection: through SQLAlchemy it would begin a transaction.
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    driver_connection.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+
+
+def _check_sqlite_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise SchemaError(f"the upgrade would break references between tables: {broken[:5]}")

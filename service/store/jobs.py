@@ -15,20 +15,21 @@ from sqlalchemy import Update, func, select, update
 from core.dataset import Dataset
 from core.parameters import Parameters
 from core.serialization import parameters_from_bytes, parameters_to_bytes
-from service.domain import JobStatus
-from service.errors import LeaseLost, NotFound, WrongState
-from service.store.codec import decode_dataset, decode_loss_history, encode_dataset
-from service.store.database import Database
-from service.store.models import model_record
-from service.store.records import (
+from service.domain.errors import LeaseLost, NotFound, WrongState
+from service.domain.jobs import JobStatus
+from service.domain.records import (
     ClaimedJob,
     JobRecord,
     LossHistory,
     ModelRecord,
     NewModel,
-    Page,
     ProgressAck,
+    RecordPage,
 )
+from service.domain.training import JobConfig
+from service.store.codec import decode_dataset, decode_loss_history, encode_dataset
+from service.store.database import Database
+from service.store.models import model_record
 from service.store.tables import JobRow, ModelRow, utc_now
 
 CLAIM_ATTEMPTS = 5
@@ -48,7 +49,7 @@ class JobStore:
 
     def create_job(
         self,
-        config: dict[str, Any],
+        config: JobConfig,
         name: str | None = None,
         training_data: Dataset | None = None,
         initial_parameters: Parameters | None = None,
@@ -59,13 +60,13 @@ class JobStore:
             id=new_id(),
             status=JobStatus.QUEUED,
             name=name,
-            config=config,
+            config=config.model_dump(mode="json"),
             training_data=None if training_data is None else encode_dataset(training_data),
             initial_parameters=(
                 None if initial_parameters is None else parameters_to_bytes(initial_parameters)
             ),
             created_at=utc_now(),
-            epochs=int(config.get("epochs", 0)),
+            epochs=config.epochs,
         )
         with self.database.writing() as session:
             session.add(row)
@@ -81,7 +82,7 @@ class JobStore:
 
     def list_jobs(
         self, limit: int = 20, offset: int = 0, status: JobStatus | None = None
-    ) -> Page[JobRecord]:
+    ) -> RecordPage[JobRecord]:
         """Jobs newest first, optionally only those with ``status``, with the total count."""
         query = select(JobRow)
         count = select(func.count()).select_from(JobRow)
@@ -92,7 +93,7 @@ class JobStore:
         with self.database.reading() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             total = session.scalar(count) or 0
-            return Page([_job_record(row) for row in rows], total, limit, offset)
+            return RecordPage([_job_record(row) for row in rows], total, limit, offset)
 
     def request_cancel(self, job_id: str) -> JobRecord:
         """Cancel a queued job at once, or ask a running one to stop (its worker checks often).
@@ -227,8 +228,8 @@ class JobStore:
             name=model.name,
             created_at=now,
             job_id=job_id,
-            config=model.config,
-            metrics=model.metrics,
+            config=model.config.model_dump(mode="json"),
+            metrics=model.metrics.model_dump(mode="json"),
             parameters=model.parameters,
             loss_history=model.loss_history,
             datasets=model.datasets,
@@ -285,7 +286,7 @@ def _claimed_job(row: JobRow, lease: str) -> ClaimedJob:
         id=row.id,
         lease=lease,
         name=row.name,
-        config=row.config,
+        config=JobConfig.model_validate(row.config),
         training_data=None if training_data is None else decode_dataset(training_data),
         initial_parameters=(
             None if initial_parameters is None else parameters_from_bytes(initial_parameters)
@@ -298,7 +299,7 @@ def _job_record(row: JobRow) -> JobRecord:
         id=row.id,
         name=row.name,
         status=JobStatus(row.status),
-        config=row.config,
+        config=JobConfig.model_validate(row.config),
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,

@@ -1,12 +1,21 @@
 """The store's operations on trained models: read, list, pick the newest, delete."""
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
+from core.parameters import Parameters
 from core.serialization import parameters_from_bytes
-from service.errors import NotFound
+from service.domain.errors import NotFound
+from service.domain.records import (
+    LossHistory,
+    ModelDatasets,
+    ModelMetrics,
+    ModelRecord,
+    RecordPage,
+)
+from service.domain.training import JobConfig
 from service.store.codec import decode_datasets, decode_loss_history
 from service.store.database import Database
-from service.store.records import ModelArtifacts, ModelRecord, Page
 from service.store.tables import JobRow, ModelRow
 
 
@@ -18,10 +27,7 @@ class ModelStore:
     def get_model(self, model_id: str) -> ModelRecord:
         """The model's metadata; :class:`NotFound` otherwise."""
         with self.database.reading() as session:
-            row = session.get(ModelRow, model_id)
-            if row is None:
-                raise NotFound("model", model_id)
-            return model_record(row)
+            return model_record(self._model_row(session, model_id))
 
     def model_exists(self, model_id: str) -> bool:
         """Whether a model with this id is stored (a cheap check, no arrays read)."""
@@ -29,15 +35,15 @@ class ModelStore:
             found = session.scalar(select(ModelRow.id).where(ModelRow.id == model_id))
             return found is not None
 
-    def list_models(self, limit: int = 20, offset: int = 0) -> Page[ModelRecord]:
+    def list_models(self, limit: int = 20, offset: int = 0) -> RecordPage[ModelRecord]:
         """Models newest first, with the total count."""
         query = select(ModelRow).order_by(ModelRow.created_at.desc(), ModelRow.id.desc())
         with self.database.reading() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             total = session.scalar(select(func.count()).select_from(ModelRow)) or 0
-            return Page([model_record(row) for row in rows], total, limit, offset)
+            return RecordPage([model_record(row) for row in rows], total, limit, offset)
 
-    def newest_succeeded_model(self) -> ModelRecord | None:
+    def newest_model(self) -> ModelRecord | None:
         """The most recently trained model (every stored model comes from a succeeded job)."""
         query = select(ModelRow).order_by(ModelRow.created_at.desc(), ModelRow.id.desc()).limit(1)
         with self.database.reading() as session:
@@ -51,38 +57,44 @@ class ModelStore:
         transaction, so no job ever points at a model that is gone.
         """
         with self.database.writing() as session:
-            row = session.get(ModelRow, model_id)
-            if row is None:
-                raise NotFound("model", model_id)
+            row = self._model_row(session, model_id)
             session.execute(update(JobRow).where(JobRow.model_id == model_id).values(model_id=None))
             session.delete(row)
 
-    def get_model_artifacts(self, model_id: str) -> tuple[ModelRecord, ModelArtifacts]:
-        """A model's metadata with its parameters, loss histories and data, decoded."""
+    def model_parameters(self, model_id: str) -> tuple[ModelRecord, Parameters]:
+        """A model's metadata and its parameters, decoded: all that prediction needs."""
         with self.database.reading() as session:
-            row = session.get(ModelRow, model_id)
-            if row is None:
-                raise NotFound("model", model_id)
-            record = model_record(row)
-            parameters, history, datasets = row.parameters, row.loss_history, row.datasets
-        train_set, validation_set = decode_datasets(datasets)
-        artifacts = ModelArtifacts(
-            parameters=parameters_from_bytes(parameters),
-            activation=record.activation,
-            loss_history=decode_loss_history(history),
-            train_set=train_set,
-            validation_set=validation_set,
-        )
-        return record, artifacts
+            row = self._model_row(session, model_id)
+            record, blob = model_record(row), row.parameters
+        return record, parameters_from_bytes(blob)
+
+    def model_loss_history(self, model_id: str) -> LossHistory:
+        """A model's loss (and validation loss) per epoch, decoded."""
+        with self.database.reading() as session:
+            blob = self._model_row(session, model_id).loss_history
+        return decode_loss_history(blob)
+
+    def model_datasets(self, model_id: str) -> ModelDatasets:
+        """The points a model was trained (and validated) on, decoded."""
+        with self.database.reading() as session:
+            blob = self._model_row(session, model_id).datasets
+        return decode_datasets(blob)
+
+    @staticmethod
+    def _model_row(session: Session, model_id: str) -> ModelRow:
+        row = session.get(ModelRow, model_id)
+        if row is None:
+            raise NotFound("model", model_id)
+        return row
 
 
 def model_record(row: ModelRow) -> ModelRecord:
-    """The plain record of a model row (no arrays)."""
+    """The typed record of a model row (no arrays)."""
     return ModelRecord(
         id=row.id,
         name=row.name,
         created_at=row.created_at,
         job_id=row.job_id,
-        config=row.config,
-        metrics=row.metrics,
+        config=JobConfig.model_validate(row.config),
+        metrics=ModelMetrics.model_validate(row.metrics),
     )

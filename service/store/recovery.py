@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select, update
 
-from service.domain import JobStatus
+from service.domain.jobs import JobStatus
 from service.store.database import Database
 from service.store.jobs import rowcount
 from service.store.tables import JobRow, utc_now

@@ -1,9 +1,9 @@
 """The repository the API and workers use: job and model operations over one database.
 
-Routes and workers call its methods and get plain records back (service.store.records);
+Routes and workers call its methods and get plain records back (service.domain.records);
 every write is one transaction. The operations live in service.store.jobs,
-service.store.recovery and service.store.models; this class joins them and adds the
-readiness check.
+service.store.recovery, service.store.models and service.store.snapshots; this class joins
+them and adds the readiness check.
 """
 
 import logging
@@ -11,16 +11,17 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.errors import NotReady
+from service.domain.errors import NotReady
 from service.store.database import Database
 from service.store.jobs import JobStore
 from service.store.models import ModelStore
 from service.store.recovery import RecoveryStore
+from service.store.snapshots import SnapshotStore
 
 logger = logging.getLogger("planenet.store")
 
 
-class Repository(JobStore, RecoveryStore, ModelStore):
+class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore):
     """Jobs and models over one :class:`Database`; safe to share between threads."""
 
     def __init__(self, database: Database) -> None:

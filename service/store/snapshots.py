@@ -1,121 +1,112 @@
-"""Snapshots of a job's progress for live watchers: one consistent read, decoding only news.
+"""Snapshots of jobs' progress for live watchers: one read for every watched job, decoding news.
 
-Watchers poll a job a few times a second while its worker reports progress (epoch, loss)
-about as often, and its whole loss history about once a second. A snapshot pairs the
-progress with the loss history of the same transaction, and decodes the history blob only
-when the stored blob changed since the previous snapshot, so a poll costs O(1), not
+Watchers poll jobs a few times a second while their workers report progress (epoch, loss)
+about as often, and their whole loss history about once a second. A snapshot pairs the
+progress with the loss history of the same transaction, and decodes a history blob only
+when the stored blob changed since the previous snapshot, so a poll costs O(jobs), not
 O(epochs), between history writes.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
 
 import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import select
 
-from service.domain import JobStatus
-from service.errors import NotFound
+from core.arrays import FloatArray
+from service.domain.errors import NotFound
+from service.domain.jobs import JobStatus
+from service.domain.records import JobSnapshot
 from service.store.codec import decode_loss_history
 from service.store.database import Database
 from service.store.tables import JobRow
 
-FloatArray = NDArray[np.float64]
 _NO_HISTORY: FloatArray = np.zeros(0, dtype=np.float64)
 
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """A job's state as last read from the store, with its loss histories (epochs_so_far,).
-
-    ``history_version`` is the stored history's version the arrays were decoded from (0
-    before the first history write): what tells the next read whether to decode again.
-    """
-
-    status: JobStatus
-    epoch: int
-    epochs: int
-    loss: float | None
-    validation_loss: float | None
-    model_id: str | None
-    error: str | None
-    progress_at: datetime | None
-    losses: FloatArray
-    validation_losses: FloatArray | None
-    history_version: int
+_PROGRESS_COLUMNS = (
+    JobRow.id,
+    JobRow.status,
+    JobRow.epoch,
+    JobRow.epochs,
+    JobRow.loss,
+    JobRow.validation_loss,
+    JobRow.model_id,
+    JobRow.error,
+    JobRow.progress_at,
+    JobRow.history_version,
+)
 
 
-def job_status(database: Database, job_id: str) -> JobStatus:
-    """The job's status alone; :class:`NotFound` for an unknown id."""
-    with database.reading() as session:
-        status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
-    if status is None:
-        raise NotFound("job", job_id)
-    return JobStatus(status)
+class SnapshotStore:
+    """Reads of job progress for live watchers over one :class:`Database`."""
 
+    database: Database
 
-def read_job_snapshot(
-    database: Database, job_id: str, previous: JobSnapshot | None = None
-) -> JobSnapshot:
-    """Read a job's progress and loss history in one read transaction.
-
-    The history is never older than the progress beside it (it is read second, and on
-    SQLite from the same snapshot of the database).
-
-    Returns ``previous`` itself when nothing it holds changed, so a caller can tell news by
-    identity. The history blob is fetched and decoded only when its version (bumped by
-    every write of it) differs from the one ``previous`` was decoded from.
-
-    Raises :class:`NotFound` for an unknown id.
-    """
-    query = select(
-        JobRow.status,
-        JobRow.epoch,
-        JobRow.epochs,
-        JobRow.loss,
-        JobRow.validation_loss,
-        JobRow.model_id,
-        JobRow.error,
-        JobRow.progress_at,
-        JobRow.history_version,
-    ).where(JobRow.id == job_id)
-    with database.reading() as session:
-        row = session.execute(query).one_or_none()
-        if row is None:
+    def job_status(self, job_id: str) -> JobStatus:
+        """The job's status alone; :class:`NotFound` for an unknown id."""
+        with self.database.reading() as session:
+            status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
+        if status is None:
             raise NotFound("job", job_id)
-        status = JobStatus(row.status)
-        kept = _history_to_keep(previous, row.history_version)
-        if kept is not None and (kept.progress_at, kept.status) == (row.progress_at, status):
-            return kept
-        if kept is not None:
-            losses, validation_losses = kept.losses, kept.validation_losses
-            history_version = kept.history_version
-        else:
-            stored = session.execute(
-                select(JobRow.loss_history, JobRow.history_version).where(JobRow.id == job_id)
-            ).one()
-            losses, validation_losses = _decoded(stored.loss_history)
-            history_version = stored.history_version
-    return JobSnapshot(
-        status=status,
-        epoch=row.epoch,
-        epochs=row.epochs,
-        loss=row.loss,
-        validation_loss=row.validation_loss,
-        model_id=row.model_id,
-        error=row.error,
-        progress_at=row.progress_at,
-        losses=losses,
-        validation_losses=validation_losses,
-        history_version=history_version,
-    )
+        return JobStatus(status)
 
+    def job_snapshot(self, job_id: str, previous: JobSnapshot | None = None) -> JobSnapshot:
+        """One job's snapshot (see :meth:`job_snapshots`); :class:`NotFound` for an unknown id."""
+        found = self.job_snapshots({job_id: previous})
+        if job_id not in found:
+            raise NotFound("job", job_id)
+        return found[job_id]
 
-def _history_to_keep(previous: JobSnapshot | None, history_version: int) -> JobSnapshot | None:
-    """``previous`` when its decoded history is still the stored one, else None."""
-    if previous is None or previous.history_version != history_version:
-        return None
-    return previous
+    def job_snapshots(self, previous: Mapping[str, JobSnapshot | None]) -> dict[str, JobSnapshot]:
+        """Snapshots of the jobs named by ``previous``'s keys, read in one transaction.
+
+        A job whose progress, status and history are those of its previous snapshot gets that
+        very object back, so a caller can tell news by identity. History blobs are fetched and
+        decoded only for the jobs whose history version (bumped by every write of it) differs
+        from the one their previous snapshot was decoded from. Unknown ids are left out.
+        """
+        if not previous:
+            return {}
+        with self.database.reading() as session:
+            rows = session.execute(
+                select(*_PROGRESS_COLUMNS).where(JobRow.id.in_(list(previous)))
+            ).all()
+            stale = [
+                row.id
+                for row in rows
+                if (kept := previous[row.id]) is None or kept.history_version != row.history_version
+            ]
+            blobs: dict[str, tuple[bytes | None, int]] = {}
+            if stale:
+                query = select(JobRow.id, JobRow.loss_history, JobRow.history_version)
+                for job_id, blob, version in session.execute(query.where(JobRow.id.in_(stale))):
+                    blobs[job_id] = (blob, version)
+        snapshots: dict[str, JobSnapshot] = {}
+        for row in rows:
+            kept = previous[row.id]
+            status = JobStatus(row.status)
+            if row.id in blobs or kept is None:
+                blob, history_version = blobs.get(row.id, (None, row.history_version))
+                losses, validation_losses = _decoded(blob)
+            elif (kept.progress_at, kept.status) == (row.progress_at, status):
+                snapshots[row.id] = kept
+                continue
+            else:
+                losses, validation_losses = kept.losses, kept.validation_losses
+                history_version = kept.history_version
+            snapshots[row.id] = JobSnapshot(
+                status=status,
+                epoch=row.epoch,
+                epochs=row.epochs,
+                loss=row.loss,
+                validation_loss=row.validation_loss,
+                model_id=row.model_id,
+                error=row.error,
+                progress_at=row.progress_at,
+                losses=losses,
+                validation_losses=validation_losses,
+                history_version=history_version,
+            )
+        return snapshots
 
 
 def _decoded(blob: bytes | None) -> tuple[FloatArray, FloatArray | None]:

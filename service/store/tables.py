@@ -7,10 +7,7 @@ from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, LargeB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from service.domain import JobStatus
-
-# JobStatus lives in service.domain; it is re-exported here for existing imports.
-__all__ = ["Base", "JobRow", "JobStatus", "ModelRow", "UTCDateTime", "utc_now"]
+from service.domain.jobs import JobStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):

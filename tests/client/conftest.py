@@ -7,11 +7,8 @@ from typing import Any
 import pytest
 
 import planenet
-from tests.e2e.conftest import (
-    ServerProcess,
-    free_port,
-    planenet_server,  # noqa: F401 (a fixture: used by its name)
-)
+from tests.e2e.conftest import planenet_server  # noqa: F401 (a fixture: used by its name)
+from tests.helpers.server import ServerProcess, free_port
 
 API_KEY = "client-tests-key"
 MAX_EPOCHS = 50_000

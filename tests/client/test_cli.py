@@ -16,7 +16,7 @@ import pytest
 import planenet
 from service.cli import main
 from tests.client.conftest import MAX_EPOCHS, QUICK_JOB, SLOW_JOB
-from tests.e2e.conftest import ServerProcess, planenet_command
+from tests.helpers.server import ServerProcess, planenet_command
 
 pytestmark = pytest.mark.e2e
 

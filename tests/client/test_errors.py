@@ -6,7 +6,7 @@ import pytest
 
 import planenet
 from tests.client.conftest import API_KEY, MAX_EPOCHS, QUICK_JOB
-from tests.e2e.conftest import ServerProcess
+from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import pytest
 
 import planenet
 from tests.e2e.browser import browser_context, chromium_executable
-from tests.e2e.conftest import ServerProcess, planenet_command
+from tests.helpers.server import ServerProcess, planenet_command
 
 __all__ = ["browser_context", "chromium_executable"]
 

@@ -8,7 +8,7 @@ import pytest
 
 import planenet
 from tests.client.conftest import API_KEY, QUICK_JOB, SLOW_JOB
-from tests.e2e.conftest import ServerProcess
+from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

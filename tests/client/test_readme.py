@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.client.conftest import API_KEY
-from tests.e2e.conftest import ServerProcess
+from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 import planenet
 from tests.client.conftest import API_KEY, QUICK_JOB, SLOW_JOB
 from tests.client.proxy import running_proxy
-from tests.e2e.conftest import ServerFactory, ServerProcess
+from tests.helpers.server import ServerFactory, ServerProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -245,7 +245,7 @@ def test_boundary_grid_spans_the_data_with_the_margin(resolution: int) -> None:
     proba = _RecordingProba()
     figure = boundary_figure(proba, dataset, resolution=resolution)
     _check_valid(figure)
-    (grid,) = proba.calls
+    grid = proba.calls[0]  # then the points where the exact boundary is refined
     assert grid.shape == (resolution**2, 2)
     surface = figure["data"][0]
     x, y = np.array(surface["x"]), np.array(surface["y"])
@@ -271,7 +271,7 @@ def test_boundary_regions_agree_with_the_classifier() -> None:
     proba = _RecordingProba()
     figure = boundary_figure(proba, dataset, resolution=40)
     _check_valid(figure)
-    (grid,) = proba.calls
+    grid = proba.calls[0]
     expected = (2.0 * grid[:, 0] - grid[:, 1] + 0.3 > 0).astype(int).reshape(40, 40)
     surface = figure["data"][0]
     assert all(type(value) is int for row in surface["z"] for value in row)
@@ -283,13 +283,15 @@ def test_boundary_regions_agree_with_the_classifier() -> None:
     assert surface["showscale"] is False
 
 
-@pytest.mark.parametrize("mode", ["regions", "probability"])
-def test_boundary_figure_has_training_points_and_tutorial_layout(mode: Any) -> None:
+@pytest.mark.parametrize(("mode", "surfaces"), [("regions", 2), ("probability", 1), ("contour", 1)])
+def test_boundary_figure_has_training_points_and_tutorial_layout(mode: Any, surfaces: int) -> None:
     dataset = _dataset()
     figure = boundary_figure(_linear_proba, dataset, resolution=20, mode=mode)
     _check_valid(figure)
-    assert len(figure["data"]) == 3
-    for label, (trace, color) in enumerate(zip(figure["data"][1:], (RED, BLUE), strict=True)):
+    # The surface (regions: the filled regions and the exact curve), then the points.
+    assert len(figure["data"]) == surfaces + 2
+    points = figure["data"][surfaces:]
+    for label, (trace, color) in enumerate(zip(points, (RED, BLUE), strict=True)):
         assert trace["name"] == f"Class {label}"
         assert trace["marker"]["color"] == color
         _assert_class_points(trace, dataset, label)

@@ -20,7 +20,7 @@ from core.training import (
     evaluate,
     train,
 )
-from tests.core.conftest import small_parameters
+from tests.helpers.parameters import small_parameters
 
 OPTIMIZER_SETUPS = [("gd", None), ("sgd", 32), ("momentum", None), ("adam", 16), ("adam", None)]
 
@@ -68,6 +68,7 @@ def test_defaults_reproduce_the_tutorials_configuration() -> None:
     assert config.optimizer == "gd"
     assert config.batch_size is None
     assert config.l2 == 0.0
+    assert config.l1 == 0.0
     assert config.early_stopping is None
     assert config.hyperparameters.learning_rate == 0.5
 
@@ -93,6 +94,8 @@ def test_defaults_reproduce_the_tutorials_configuration() -> None:
         ({"batch_size": 0}, "batch_size"),
         ({"l2": -1.0}, "l2"),
         ({"l2": math.inf}, "l2"),
+        ({"l1": -0.1}, "l1"),
+        ({"l1": math.nan}, "l1"),
         ({"epsilon": 0.0}, "epsilon"),
     ],
 )
@@ -267,6 +270,27 @@ def test_l2_shrinks_the_weights(moons: Dataset) -> None:
         return sum(float(np.sum(w**2)) for w in result.network.parameters.weights)
 
     assert squared_norm(penalized) < 0.8 * squared_norm(plain)
+
+
+def test_l1_adds_its_penalty_to_the_recorded_loss(blobs: Dataset) -> None:
+    start = small_parameters((4,), seed=4)
+    result = train(TrainingConfig(epochs=1, l1=0.5), blobs, initial_parameters=start)
+    penalty = 0.5 / len(blobs) * sum(float(np.sum(np.abs(w))) for w in start.weights)
+    expected = evaluate(Network(start), blobs).loss + penalty
+    assert result.loss_history[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_l1_shrinks_the_weights_and_leaves_many_near_zero(moons: Dataset) -> None:
+    plain = train(TrainingConfig(epochs=300, hidden_layers=(8,), optimizer="adam"), moons)
+    penalized = train(
+        TrainingConfig(epochs=300, hidden_layers=(8,), optimizer="adam", l1=5.0), moons
+    )
+
+    def weights_of(result: TrainingResult) -> FloatArray:
+        return np.concatenate([w.ravel() for w in result.network.parameters.weights])
+
+    assert np.abs(weights_of(penalized)).sum() < 0.5 * np.abs(weights_of(plain)).sum()
+    assert np.mean(np.abs(weights_of(penalized)) < 0.02) > np.mean(np.abs(weights_of(plain)) < 0.02)
 
 
 # --- learning ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from core.training import (
     evaluate,
     train,
 )
-from tests.core.conftest import small_parameters
+from tests.helpers.parameters import small_parameters
 
 
 def _replay_early_stopping(losses: FloatArray, rule: EarlyStopping) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.debian_packages import apt_install
+from tests.helpers.debian_packages import apt_install
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [

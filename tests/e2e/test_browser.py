@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from core.generators import DEFAULT_GENERATOR, DEFAULT_N_SAMPLES
+from service.domain.training import TUTORIAL
 from tests.e2e.browser import browser_context, chromium_executable
-from tests.e2e.conftest import ServerFactory
+from tests.helpers.server import ServerFactory
 
 __all__ = ["browser_context", "chromium_executable"]
 
@@ -83,6 +85,17 @@ def test_page_trains_shows_the_live_curve_the_boundary_and_predicts(
 
     page.goto(f"{server.base_url}/")
     page.wait_for_function("() => window.Plotly && document.querySelector('#loss-plot .main-svg')")
+    # The form's defaults are the API's own, read from its OpenAPI document.
+    page.wait_for_function("() => !document.getElementById('training-fields').disabled")
+    defaults = {
+        "#epochs": str(TUTORIAL.epochs),
+        "#learning-rate": str(TUTORIAL.learning_rate),
+        "#hidden-layers": ", ".join(map(str, TUTORIAL.hidden_layers)),
+        "#activation": TUTORIAL.activation,
+        "#n-samples": str(DEFAULT_N_SAMPLES),
+        "#generator": DEFAULT_GENERATOR,
+    }
+    assert {field: page.input_value(field) for field in defaults} == defaults
     fill_training_form(page)
     page.click("#start-button")
 

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from tests.e2e.conftest import ServerFactory, train_tutorial_model, wait_for_job
+from tests.helpers.server import ServerFactory, train_tutorial_model, wait_for_job
 
 pytestmark = pytest.mark.e2e
 

@@ -7,16 +7,17 @@ import pytest
 
 from core.parameters import Parameters
 from service.cli import GRACEFUL_SHUTDOWN_SECONDS
+from service.domain.records import ModelRecord
 from service.store.database import Database
-from service.store.records import ModelRecord
 from service.store.repository import Repository
-from tests.e2e.conftest import (
+from tests.helpers.server import (
     TUTORIAL_JOB,
     ServerFactory,
     train_tutorial_model,
     wait_for_job,
     wait_for_progress,
 )
+from tests.helpers.store import model_artifacts
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ def stored_model(data_dir: Path, model_id: str) -> tuple[ModelRecord, Parameters
     """A model as the store holds it (read directly from the server's database)."""
     database = Database(f"sqlite:///{data_dir / 'planenet.db'}")
     try:
-        record, artifacts = Repository(database).get_model_artifacts(model_id)
+        record, artifacts = model_artifacts(Repository(database), model_id)
         return record, artifacts.parameters
     finally:
         database.dispose()
@@ -54,8 +55,8 @@ def test_tutorial_model_reaches_full_accuracy_and_survives_a_restart(
         assert job["config"]["epochs"] == TUTORIAL_JOB["epochs"]
         assert job["progress"]["fraction"] == 1.0
     model, parameters = stored_model(server.data_dir, job["model_id"])
-    assert model.metrics["train_accuracy"] == 1.0
-    assert model.metrics["epochs_run"] == 20000
+    assert model.metrics.train_accuracy == 1.0
+    assert model.metrics.epochs_run == 20000
     assert parameters.layer_sizes == (2, 4, 1)
 
     assert server.stop() == 0

@@ -3,7 +3,7 @@
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,15 +13,17 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from service import event_hub
 from service.app import create_app
-from service.domain import JobStatus
+from service.domain.jobs import JobStatus
+from service.domain.records import JobSnapshot
+from service.event_hub import EventHub
 from service.routes import events
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
-from service.store.snapshots import JobSnapshot, read_job_snapshot
-from tests.service.conftest import assert_problem, make_settings, serve
-from tests.service.event_helpers import (
+from tests.helpers.app import make_settings, serve
+from tests.helpers.events import (
     EPOCHS,
     WAIT_SECONDS,
     Event,
@@ -30,6 +32,7 @@ from tests.service.event_helpers import (
     parse_events,
     wait_for,
 )
+from tests.helpers.problems import assert_problem
 
 
 @pytest.fixture
@@ -182,19 +185,23 @@ async def test_a_failing_read_is_logged_and_retried_until_the_final_event(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(events, "POLL_INTERVAL_SECONDS", 0.01)
+    monkeypatch.setattr(event_hub, "POLL_INTERVAL_SECONDS", 0.01)
     worker = PlayedWorker(repository)
     worker.claim()
     worker.report(100)
     worker.succeed()
     faults: list[Exception] = [KeyError("loss"), ValueError("not an npz archive")]
 
-    def flaky_read(database: Database, job_id: str, previous: JobSnapshot | None) -> JobSnapshot:
+    read = Repository.job_snapshots
+
+    def flaky_read(
+        self: Repository, previous: Mapping[str, JobSnapshot | None]
+    ) -> dict[str, JobSnapshot]:
         if faults:
             raise faults.pop(0)
-        return read_job_snapshot(database, job_id, previous)
+        return read(self, previous)
 
-    monkeypatch.setattr(events, "read_job_snapshot", flaky_read)
+    monkeypatch.setattr(Repository, "job_snapshots", flaky_read)
     with caplog.at_level(logging.ERROR, logger="planenet.events"):
         received = await read_finished(settings, worker.job_id)
     assert faults == []
@@ -331,7 +338,7 @@ def test_a_client_ahead_of_the_store_gets_only_what_follows_its_id(
     assert received[-1].name == "succeeded"
 
 
-def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
+def test_watchers_of_one_job_share_one_feed_and_leaving_releases_it(
     live_server: LiveServer, repository: Repository
 ) -> None:
     worker = PlayedWorker(repository)
@@ -344,7 +351,7 @@ def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
         # Keep the readers: dropping one closes its connection.
         readers = [parse_events(response.iter_lines()) for response in responses]
         assert [next(reader).id for reader in readers] == ["10", "10", "10"]
-        hub: events.EventHub = live_server.app.state.event_hub
+        hub: EventHub = live_server.app.state.event_hub
         assert list(hub.feeds) == [worker.job_id]
         feed = hub.feeds[worker.job_id]
         assert feed.watchers == 3
@@ -352,16 +359,25 @@ def test_watchers_of_one_job_share_one_poller_and_leaving_releases_it(
             stream.__exit__(None, None, None)
     wait_for(lambda: not hub.feeds)
     assert feed.watchers == 0
-    assert feed.poller is not None
-    wait_for(feed.poller.done)
 
 
 def test_an_idle_stream_sends_heartbeat_comments(
     live_server: LiveServer, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(events, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(events, "KEEPALIVE_SECONDS", 0.05)
     worker = PlayedWorker(repository)
     url = f"{live_server.url}/jobs/{worker.job_id}/events"
     with httpx.Client(timeout=WAIT_SECONDS) as http, http.stream("GET", url) as response:
         lines = response.iter_lines()
         assert any(line.startswith(": heartbeat") for line in lines)
+
+
+@pytest.mark.anyio
+async def test_with_protected_reads_a_stream_needs_the_key(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, api_key="k", protect_reads=True)
+    async with serve(settings) as client:
+        job = await client.post("/jobs", json={"epochs": 10}, headers={"X-API-Key": "k"})
+        path = f"/jobs/{job.json()['id']}/events"
+        assert_problem(await client.get(path), 401, "unauthorized")
+        refused = await client.get(path, headers={"X-API-Key": "wrong"})
+        assert_problem(refused, 401, "unauthorized")

@@ -15,18 +15,10 @@ from pydantic import ValidationError
 from core.figures import MAX_RESOLUTION, boundary_figure, data_figure, loss_figure
 from core.network import Network
 from service.store.database import Database
-from service.store.records import ModelArtifacts
 from service.store.repository import Repository
-from tests.service.conftest import (
-    LONG_JOB,
-    QUICK_JOB,
-    assert_problem,
-    make_settings,
-    problem_fields,
-    serve,
-    wait_for_job,
-    wait_for_progress,
-)
+from tests.helpers.app import LONG_JOB, QUICK_JOB, await_job, await_progress, make_settings, serve
+from tests.helpers.problems import assert_problem, problem_fields
+from tests.helpers.store import ModelArtifacts, model_artifacts
 
 pytestmark = pytest.mark.anyio
 
@@ -57,10 +49,10 @@ async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
     )
     async with serve(settings) as client:
         submitted = (await client.post("/jobs", json=SPLIT_JOB)).json()
-        job = await wait_for_job(client, submitted["id"])
+        job = await await_job(client, submitted["id"])
         assert job["status"] == "succeeded", job
         database = Database(settings.resolved_database_url)
-        _, artifacts = Repository(database).get_model_artifacts(job["model_id"])
+        _, artifacts = model_artifacts(Repository(database), job["model_id"])
         database.dispose()
         yield Trained(client, job, job["model_id"], artifacts)
 
@@ -105,10 +97,16 @@ async def test_the_boundary_figure_is_the_cores_on_the_stored_model(
     artifacts = trained.artifacts
     network = Network(artifacts.parameters, artifacts.activation)
     assert figure == boundary_figure(
-        network.predict_proba, artifacts.train_set, resolution=40, mode=mode
+        network.predict_proba,
+        artifacts.train_set,
+        resolution=40,
+        mode=mode,
+        validation=artifacts.validation_set,
     )
-    surface, class_0, class_1 = figure["data"]
+    surface, *curve, class_0, class_1, validation_0, validation_1 = figure["data"]
     assert surface["type"] == "contour"
+    # Regions mode draws the exact boundary curve over the regions; probability mode does not.
+    assert [trace["mode"] for trace in curve] == (["lines"] if mode == "regions" else [])
     assert len(surface["x"]) == len(surface["y"]) == len(surface["z"]) == 40
     values = {value for row in surface["z"] for value in row}
     if mode == "regions":
@@ -117,6 +115,10 @@ async def test_the_boundary_figure_is_the_cores_on_the_stored_model(
         assert all(0.0 <= value <= 1.0 for value in values)
     assert (class_0["name"], class_1["name"]) == ("Class 0", "Class 1")
     assert len(class_0["x"]) + len(class_1["x"]) == len(trained.artifacts.train_set)
+    # The validation points are drawn apart, hollow.
+    assert artifacts.validation_set is not None
+    assert len(validation_0["x"]) + len(validation_1["x"]) == len(artifacts.validation_set)
+    assert validation_0["marker"]["symbol"].endswith("-open")
 
 
 async def test_the_boundary_resolution_defaults_to_200_or_the_limit(trained: Trained) -> None:
@@ -129,10 +131,11 @@ async def test_the_boundary_resolution_defaults_to_200_or_the_limit(trained: Tra
 async def test_the_data_figure_shows_the_stored_training_points(trained: Trained) -> None:
     figure = await get_figure(trained.client, f"/models/{trained.model_id}/figures/data")
     train_set = trained.artifacts.train_set
-    assert figure == data_figure(train_set)
+    assert figure == data_figure(train_set, validation=trained.artifacts.validation_set)
     assert len(train_set) == 160  # 200 points, a fifth kept for validation
+    assert len(figure["data"]) == 4  # each class's training points, then its validation points
     tolerance = np.ptp(train_set.points, axis=0) * 0.5e-4  # rounded to 4 digits of the range
-    for label, trace in enumerate(figure["data"]):
+    for label, trace in enumerate(figure["data"][:2]):
         drawn = np.column_stack([trace["x"], trace["y"]])
         assert np.all(np.abs(drawn - train_set.points[train_set.labels == label]) <= tolerance)
 
@@ -168,7 +171,7 @@ async def test_protected_figures_are_cached_privately(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, workers=1, api_key="k", protect_reads=True)
     async with serve(settings) as client:
         client.headers["X-API-Key"] = "k"
-        job = await wait_for_job(client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"])
+        job = await await_job(client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"])
         path = f"/models/{job['model_id']}/figures/data"
         response = await client.get(path)
         del client.headers["X-API-Key"]
@@ -242,7 +245,7 @@ async def test_a_running_jobs_loss_figure_grows(trained: Trained) -> None:
     client = trained.client
     job_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
     try:
-        await wait_for_progress(client, job_id)
+        await await_progress(client, job_id)
         epochs_drawn: list[int] = []
         with anyio.fail_after(30):
             while len(epochs_drawn) < 2 or epochs_drawn[-1] <= epochs_drawn[0]:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from service.request_log import JsonFormatter
+from service.log import JsonFormatter
 from service.runner import Runner, RunnerHealth
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
-from tests.service.conftest import assert_problem, make_settings, serve
+from tests.helpers.app import make_settings, serve
+from tests.helpers.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 

@@ -12,15 +12,8 @@ from service.routes import jobs as jobs_routes
 from service.runner import Runner, RunnerHealth
 from service.settings import Settings
 from service.store.repository import Repository
-from tests.service.conftest import (
-    LONG_JOB,
-    assert_problem,
-    make_settings,
-    problem_fields,
-    serve,
-    wait_for_job,
-    wait_for_progress,
-)
+from tests.helpers.app import LONG_JOB, await_job, await_progress, make_settings, serve
+from tests.helpers.problems import assert_problem, problem_fields
 
 pytestmark = pytest.mark.anyio
 
@@ -306,7 +299,7 @@ async def test_cancel_of_a_running_job_answers_once_it_has_stopped(
     monkeypatch.setattr(jobs_routes, "CANCEL_WAIT_SECONDS", 30.0)
     async with serve(make_settings(tmp_path, workers=1)) as client:
         job_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
-        await wait_for_progress(client, job_id)
+        await await_progress(client, job_id)
         response = await client.post(f"/jobs/{job_id}/cancel")
         assert response.status_code == 200, response.text
         job = response.json()
@@ -324,14 +317,14 @@ async def test_cancel_of_a_job_still_stopping_answers_202(
     monkeypatch.setattr(jobs_routes, "CANCEL_WAIT_SECONDS", 0.0)
     async with serve(make_settings(tmp_path, workers=1)) as client:
         job_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
-        await wait_for_progress(client, job_id)
+        await await_progress(client, job_id)
         response = await client.post(f"/jobs/{job_id}/cancel")
         assert response.status_code == 202, response.text
         assert (response.json()["status"], response.json()["cancel_requested"]) == (
             "running",
             True,
         )
-        assert (await wait_for_job(client, job_id))["status"] == "cancelled"
+        assert (await await_job(client, job_id))["status"] == "cancelled"
 
 
 async def test_cancel_of_a_queued_job_is_immediate_and_final(client: httpx.AsyncClient) -> None:

@@ -9,20 +9,16 @@ import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from core.parameters import Parameters
 from core.serialization import parameters_from_dict
-from service.errors import NotFound
+from service.domain.errors import NotFound
+from service.domain.records import LossHistory, ModelDatasets, ModelRecord
 from service.model_cache import ModelCache
 from service.store.database import Database
-from service.store.records import ModelArtifacts, ModelRecord
 from service.store.repository import Repository
-from tests.service.conftest import (
-    QUICK_JOB,
-    assert_problem,
-    make_settings,
-    problem_fields,
-    serve,
-    wait_for_job,
-)
+from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
+from tests.helpers.problems import assert_problem, problem_fields
+from tests.helpers.store import model_artifacts
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +52,7 @@ async def train(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, An
     """Train a model through the API; returns its succeeded job."""
     submitted = await client.post("/jobs", json=body, headers=WITH_KEY)
     assert submitted.status_code == 202, submitted.text
-    job = await wait_for_job(client, submitted.json()["id"])
+    job = await await_job(client, submitted.json()["id"])
     assert job["status"] == "succeeded", job
     return job
 
@@ -139,7 +135,7 @@ async def test_parameters_are_the_stored_ones_bit_for_bit(registry: Registry) ->
         assert response.status_code == 200
         body = response.json()
         assert set(body) == {"weights", "biases"}
-        _, artifacts = registry.repository.get_model_artifacts(model_id)
+        _, artifacts = model_artifacts(registry.repository, model_id)
         assert parameters_from_dict(body).equals(artifacts.parameters)
     second = (await registry.client.get(f"/models/{registry.model_ids[1]}/parameters")).json()
     assert [len(layer) for layer in second["weights"]] == [2, 3]
@@ -220,7 +216,9 @@ async def test_the_cache_loads_once_and_evicts_the_least_recently_used(registry:
     assert len(cache) == 2
     loaded = cache.get(first)
     assert loaded.record.id == first
-    assert loaded.network.parameters.equals(loaded.artifacts.parameters)
+    assert loaded.network.parameters.equals(
+        model_artifacts(registry.repository, first)[1].parameters
+    )
     with pytest.raises(NotFound):
         cache.get(UNKNOWN_ID)
     assert UNKNOWN_ID not in cache
@@ -234,8 +232,8 @@ async def test_invalidate_forgets_and_a_load_racing_it_is_not_kept(registry: Reg
     assert first not in cache
 
     class RacingRepository(Repository):
-        def get_model_artifacts(self, model_id: str) -> tuple[ModelRecord, ModelArtifacts]:
-            loaded = super().get_model_artifacts(model_id)
+        def model_parameters(self, model_id: str) -> tuple[ModelRecord, Parameters]:
+            loaded = super().model_parameters(model_id)
             cache.invalidate(model_id)  # a DELETE lands while this load is under way
             return loaded
 
@@ -299,15 +297,41 @@ async def test_a_stale_entry_is_served_only_while_the_store_still_has_the_model(
 
 
 class CountingRepository(Repository):
-    """A repository that records every model it loads."""
+    """A repository that records every model it loads, and every figure input it reads."""
 
     def __init__(self, repository: Repository, loads: list[str]) -> None:
         super().__init__(repository.database)
         self.loads = loads
+        self.figure_reads: list[str] = []
 
-    def get_model_artifacts(self, model_id: str) -> tuple[ModelRecord, ModelArtifacts]:
+    def model_parameters(self, model_id: str) -> tuple[ModelRecord, Parameters]:
         self.loads.append(model_id)
-        return super().get_model_artifacts(model_id)
+        return super().model_parameters(model_id)
+
+    def model_loss_history(self, model_id: str) -> LossHistory:
+        self.figure_reads.append(f"history {model_id}")
+        return super().model_loss_history(model_id)
+
+    def model_datasets(self, model_id: str) -> ModelDatasets:
+        self.figure_reads.append(f"datasets {model_id}")
+        return super().model_datasets(model_id)
+
+
+async def test_the_cache_loads_what_prediction_needs_and_figure_inputs_once_asked(
+    registry: Registry,
+) -> None:
+    loads: list[str] = []
+    repository = CountingRepository(registry.repository, loads)
+    cache = ModelCache(repository)
+    first = registry.model_ids[0]
+    loaded = cache.get(first)
+    assert loads == [first]
+    assert repository.figure_reads == []
+    _, stored = model_artifacts(registry.repository, first)
+    assert loaded.datasets().train_set.points.tolist() == stored.train_set.points.tolist()
+    assert loaded.datasets() is loaded.datasets()
+    assert loaded.loss_history() is loaded.loss_history()
+    assert repository.figure_reads == [f"datasets {first}", f"history {first}"]
 
 
 async def test_the_model_routes_are_documented(registry: Registry) -> None:

@@ -12,18 +12,13 @@ import pytest
 from core.dataset import MAX_COORDINATE
 from core.network import Network
 from core.parameters import make_parameters
-from service.errors import InvalidInput
-from service.routes.predictions import INLINE_BODY_BYTES, INLINE_POINTS, predict
+from service.domain.errors import InvalidInput
+from service.routes.predictions import INLINE_BODY_BYTES, INLINE_POINTS, classify
 from service.store.database import Database
 from service.store.repository import Repository
-from tests.service.conftest import (
-    QUICK_JOB,
-    assert_problem,
-    make_settings,
-    problem_fields,
-    serve,
-    wait_for_job,
-)
+from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
+from tests.helpers.problems import assert_problem, problem_fields
+from tests.helpers.store import model_artifacts
 
 pytestmark = pytest.mark.anyio
 
@@ -54,14 +49,14 @@ async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
         model_ids = []
         for body in (QUICK_JOB, {**QUICK_JOB, "activation": "tanh", "hidden_layers": [5, 3]}):
             submitted = (await client.post("/jobs", json=body)).json()
-            job = await wait_for_job(client, submitted["id"])
+            job = await await_job(client, submitted["id"])
             assert job["status"] == "succeeded", job
             model_ids.append(job["model_id"])
         database = Database(settings.resolved_database_url)
         repository = Repository(database)
         networks = {}
         for model_id in model_ids:
-            _, artifacts = repository.get_model_artifacts(model_id)
+            _, artifacts = model_artifacts(repository, model_id)
             networks[model_id] = Network(artifacts.parameters, artifacts.activation)
         database.dispose()
         yield Trained(client, model_ids[0], model_ids[1], networks)
@@ -266,11 +261,11 @@ def test_a_network_overflowing_to_nan_is_a_422_naming_the_point() -> None:
         [np.zeros(2), np.zeros(1)],
     )
     network = Network(parameters)
-    labels, probabilities = predict(network, [(1.0, 0.0), (-1e308, 0.0), (1e307, 0.0)])
+    labels, probabilities = classify(network, [(1.0, 0.0), (-1e308, 0.0), (1e307, 0.0)])
     assert labels == [0, 0, 0]
     assert probabilities == [0.5, 0.5, 0.5]
     with pytest.raises(InvalidInput) as refused:
-        predict(network, [(1.0, 0.0), (1e307, 0.0), (1e308, 0.0)])
+        classify(network, [(1.0, 0.0), (1e307, 0.0), (1e308, 0.0)])
     assert [field for field, _ in refused.value.errors] == ["body.points[2]"]
 
 

@@ -20,12 +20,12 @@ from sqlalchemy import update
 
 from core.training import Progress
 from service.app import INTERRUPTED_REASON
-from service.domain import JobStatus
+from service.domain.jobs import JobStatus
+from service.domain.records import ClaimedJob
 from service.runner import identity
 from service.runner.heartbeat import Heartbeat, Liveness
 from service.runner.identity import (
     WorkerIdentity,
-    local_pid,
     parse_worker_name,
     process_start_ticks,
     worker_is_gone,
@@ -35,18 +35,18 @@ from service.runner.job import ProgressReporter
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery, gone_worker_reason, silent_worker_reason
 from service.runner.worker import HUNG_EXIT_CODE, give_up_hung, hung_reason
-from service.schemas.jobs import TrainingRequest
 from service.store.database import Database
-from service.store.records import ClaimedJob
 from service.store.repository import Repository
 from service.store.tables import JobRow, utc_now
-from tests.service.conftest import QUICK_JOB, make_settings, on_every_database, serve, wait_for_job
+from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
+from tests.helpers.databases import on_every_database
+from tests.helpers.store import job_config, local_pid
 
 pytestmark = pytest.mark.anyio
 pytest_generate_tests = on_every_database
 
 # The stored configuration of QUICK_JOB, as the API writes it.
-QUICK_CONFIG = TrainingRequest.model_validate(QUICK_JOB).stored_config()
+QUICK_CONFIG = job_config(QUICK_JOB)
 
 
 def dead_local_worker() -> str:
@@ -104,7 +104,7 @@ async def test_start_up_fails_only_abandoned_jobs_and_runs_those_left_queued(
         assert stale["status"] == "failed"
         assert stale["error"] == silent_worker_reason(60)
         assert "no heartbeat from its worker for 60 s" in stale["error"]
-        assert (await wait_for_job(client, queued.id))["status"] == "succeeded"
+        assert (await await_job(client, queued.id))["status"] == "succeeded"
 
 
 async def test_abandoned_jobs_are_failed_while_the_server_runs(

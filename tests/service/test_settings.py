@@ -8,9 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from service.cli import build_parser, main, settings_from
-from service.runner.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS
+from service.domain.heartbeats import (
+    HEARTBEAT_SECONDS,
+    MIN_HEARTBEAT_TIMEOUT_SECONDS,
+    STORE_LOCK_WAIT_SECONDS,
+)
 from service.settings import Settings
-from service.store.database import SQLITE_BUSY_TIMEOUT_MS
 
 
 def serve_flags(*argv: str) -> dict[str, object]:
@@ -95,7 +98,7 @@ def test_invalid_settings_stop_with_a_message(capsys: pytest.CaptureFixture[str]
 def test_the_heartbeat_timeout_covers_several_beats_and_a_wait_for_the_database(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert MIN_HEARTBEAT_TIMEOUT_SECONDS >= 2 * HEARTBEAT_SECONDS + SQLITE_BUSY_TIMEOUT_MS / 1000
+    assert MIN_HEARTBEAT_TIMEOUT_SECONDS >= 2 * HEARTBEAT_SECONDS + STORE_LOCK_WAIT_SECONDS
     assert Settings().job_heartbeat_timeout >= MIN_HEARTBEAT_TIMEOUT_SECONDS
     assert Settings(job_heartbeat_timeout=MIN_HEARTBEAT_TIMEOUT_SECONDS).job_heartbeat_timeout == (
         MIN_HEARTBEAT_TIMEOUT_SECONDS

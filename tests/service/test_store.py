@@ -1,31 +1,33 @@
 """The store: jobs' life cycle, claims and leases, recovery, and models kept bit-identically."""
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from core.dataset import make_dataset
 from core.parameters import Parameters, make_parameters
 from core.serialization import parameters_to_bytes
-from service.domain import JobStatus
-from service.errors import LeaseLost, NotFound, NotReady, WrongState
+from service.domain.errors import LeaseLost, NotFound, NotReady, WrongState
+from service.domain.jobs import JobStatus
+from service.domain.records import ModelMetrics, NewModel
 from service.store.codec import encode_datasets, encode_loss_history
-from service.store.database import Database
-from service.store.records import NewModel
+from service.store.database import Database, json_text
 from service.store.repository import Repository
 from service.store.tables import Base
-from tests.service.conftest import on_every_database
+from tests.helpers.databases import on_every_database
+from tests.helpers.store import job_config, model_artifacts
 
 pytest_generate_tests = on_every_database
 
-CONFIG: dict[str, Any] = {"epochs": 100, "hidden_layers": [4]}
+CONFIG = job_config({"epochs": 100, "hidden_layers": [4]})
+METRICS = ModelMetrics(train_accuracy=1.0, train_loss=0.1, epochs_run=100, train_seconds=0.5)
 
 
 def some_parameters(seed: int = 0) -> Parameters:
@@ -42,7 +44,7 @@ def some_model(seed: int = 0) -> NewModel:
     return NewModel(
         name=f"model-{seed}",
         config=CONFIG,
-        metrics={"train_accuracy": 1.0},
+        metrics=METRICS,
         parameters=parameters_to_bytes(some_parameters(seed)),
         loss_history=encode_loss_history(rng.random(100), rng.random(100)),
         datasets=encode_datasets(train_set, validation_set),
@@ -178,12 +180,12 @@ def test_success_stores_the_model_and_marks_the_job_in_one_step(repository: Repo
     job = repository.get_job(model.job_id or "")
     assert job.status is JobStatus.SUCCEEDED
     assert job.model_id == model_id
-    assert (model.name, model.config, model.metrics) == ("model-0", CONFIG, {"train_accuracy": 1.0})
+    assert (model.name, model.config, model.metrics) == ("model-0", CONFIG, METRICS)
 
 
 def test_model_arrays_come_back_bit_identical(repository: Repository) -> None:
     model_id = train_one(repository, seed=7)
-    record, artifacts = repository.get_model_artifacts(model_id)
+    record, artifacts = model_artifacts(repository, model_id)
     assert record.id == model_id
     assert artifacts.parameters.equals(some_parameters(7))
     assert artifacts.activation == "relu"
@@ -200,11 +202,16 @@ def test_nan_and_infinite_metrics_are_stored_as_null(repository: Repository) -> 
     job = repository.create_job(CONFIG)
     claimed = repository.claim_next_job("tester:1")
     assert claimed is not None
-    metrics = {"train_loss": 0.5, "validation_loss": float("nan"), "worst": [float("-inf"), 1.0]}
+    metrics = METRICS.model_copy(update={"validation_loss": float("nan")})
     model = replace(some_model(), metrics=metrics)
     model_id = repository.complete_job(job.id, claimed.lease, model, 100, 0.5).id
     stored = repository.get_model(model_id).metrics
-    assert stored == {"train_loss": 0.5, "validation_loss": None, "worst": [None, 1.0]}
+    assert stored == METRICS.model_copy(update={"validation_loss": None})
+
+
+def test_json_text_writes_nan_and_infinities_nested_anywhere_as_null() -> None:
+    value = {"loss": float("nan"), "worst": [float("-inf"), 1.0], "ok": {"x": float("inf")}}
+    assert json.loads(json_text(value)) == {"loss": None, "worst": [None, 1.0], "ok": {"x": None}}
 
 
 def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
@@ -226,12 +233,12 @@ def test_a_lost_lease_refuses_every_later_write(repository: Repository) -> None:
 
 
 def test_models_list_newest_first_delete_and_newest(repository: Repository) -> None:
-    assert repository.newest_succeeded_model() is None
+    assert repository.newest_model() is None
     ids = [train_one(repository, seed) for seed in range(3)]
     page = repository.list_models(limit=2)
     assert [model.id for model in page.items] == [ids[2], ids[1]]
     assert page.total == 3
-    newest = repository.newest_succeeded_model()
+    newest = repository.newest_model()
     assert newest is not None
     assert newest.id == ids[2]
     repository.delete_model(ids[2])
@@ -239,7 +246,7 @@ def test_models_list_newest_first_delete_and_newest(repository: Repository) -> N
         repository.get_model(ids[2])
     with pytest.raises(NotFound):
         repository.delete_model(ids[2])
-    newest = repository.newest_succeeded_model()
+    newest = repository.newest_model()
     assert newest is not None
     assert newest.id == ids[1]
     assert repository.list_models().total == 2
@@ -262,7 +269,7 @@ def test_the_store_survives_reopening(database: Database) -> None:
     model_id = train_one(Repository(database), seed=5)
     reopened = Database(database.url)
     try:
-        _, artifacts = Repository(reopened).get_model_artifacts(model_id)
+        _, artifacts = model_artifacts(Repository(reopened), model_id)
         assert artifacts.parameters.equals(some_parameters(5))
     finally:
         reopened.dispose()
@@ -329,6 +336,8 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
     database: Database,
 ) -> None:
     Base.metadata.drop_all(database.engine)
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
     starters = 4
     start_together = threading.Barrier(starters, timeout=60)
 
@@ -337,11 +346,15 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
         own = Database(database.url)
         try:
             start_together.wait()
-            own.create_schema()
+            own.upgrade_schema()
         finally:
             own.dispose()
 
     with ThreadPoolExecutor(max_workers=starters) as pool:
         list(pool.map(start, range(starters)))
-    assert sorted(inspect(database.engine).get_table_names()) == ["jobs", "models"]
+    assert sorted(inspect(database.engine).get_table_names()) == [
+        "alembic_version",
+        "jobs",
+        "models",
+    ]
     assert train_one(Repository(database))

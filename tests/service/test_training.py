@@ -13,29 +13,21 @@ import pytest
 from core.generators import generate
 from core.training import Metrics
 from service.app import INTERRUPTED_REASON, create_app
-from service.domain import JobStatus
-from service.runner.identity import local_pid
+from service.domain.jobs import JobStatus
 from service.runner.job import run_job
 from service.runner.local import LocalRunner
 from service.runner.worker import WORKER_NICENESS
-from service.schemas.jobs import TrainingRequest
 from service.settings import Settings
 from service.store.database import Database
 from service.store.repository import Repository
-from tests.service.conftest import (
-    LONG_JOB,
-    QUICK_JOB,
-    assert_problem,
-    make_settings,
-    serve,
-    wait_for_job,
-    wait_for_progress,
-)
+from tests.helpers.app import LONG_JOB, QUICK_JOB, await_job, await_progress, make_settings, serve
+from tests.helpers.problems import assert_problem
+from tests.helpers.store import job_config, local_pid, model_artifacts
 
 pytestmark = pytest.mark.anyio
 
 # The stored configuration of QUICK_JOB, as the API writes it.
-QUICK_CONFIG = TrainingRequest.model_validate(QUICK_JOB).stored_config()
+QUICK_CONFIG = job_config(QUICK_JOB)
 
 
 def open_repository(settings: Settings) -> tuple[Database, Repository]:
@@ -47,7 +39,7 @@ async def test_a_job_trains_to_a_stored_model(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, workers=1)
     async with serve(settings) as client:
         submitted = await client.post("/jobs", json={**QUICK_JOB, "name": "quick"})
-        job = await wait_for_job(client, submitted.json()["id"])
+        job = await await_job(client, submitted.json()["id"])
     assert job["status"] == "succeeded", job
     assert job["error"] is None
     assert job["progress"]["epoch"] == 300
@@ -59,13 +51,14 @@ async def test_a_job_trains_to_a_stored_model(tmp_path: Path) -> None:
     try:
         model = repository.get_model(job["model_id"])
         # The job's final loss is the trained network's, as the model's metrics give it.
-        assert job["progress"]["loss"] == model.metrics["train_loss"]
-        assert (model.job_id, model.name, model.config) == (job["id"], "quick", job["config"])
-        assert model.metrics["train_accuracy"] == 1.0
-        assert model.metrics["epochs_run"] == 300
-        assert model.metrics["train_seconds"] > 0
-        assert model.metrics["validation_accuracy"] is None
-        _, artifacts = repository.get_model_artifacts(model.id)
+        assert job["progress"]["loss"] == model.metrics.train_loss
+        assert (model.job_id, model.name) == (job["id"], "quick")
+        assert model.config.model_dump(mode="json") == job["config"]
+        assert model.metrics.train_accuracy == 1.0
+        assert model.metrics.epochs_run == 300
+        assert model.metrics.train_seconds > 0
+        assert model.metrics.validation_accuracy is None
+        _, artifacts = model_artifacts(repository, model.id)
         tutorial_data = generate("blobs", 200, 0.2, 42)
         assert np.array_equal(artifacts.train_set.points, tutorial_data.points)
         assert artifacts.loss_history.loss.shape == (300,)
@@ -86,15 +79,15 @@ async def test_validation_split_and_given_points_reach_the_metrics(tmp_path: Pat
     }
     settings = make_settings(tmp_path, workers=1)
     async with serve(settings) as client:
-        job = await wait_for_job(client, (await client.post("/jobs", json=body)).json()["id"])
+        job = await await_job(client, (await client.post("/jobs", json=body)).json()["id"])
     assert job["status"] == "succeeded", job
     assert job["progress"]["validation_loss"] is not None
     database, repository = open_repository(settings)
     try:
         model = repository.get_model(job["model_id"])
-        assert model.metrics["validation_accuracy"] == 1.0
-        assert model.metrics["validation_loss"] > 0
-        _, artifacts = repository.get_model_artifacts(model.id)
+        assert model.metrics.validation_accuracy == 1.0
+        assert (model.metrics.validation_loss or 0.0) > 0
+        _, artifacts = model_artifacts(repository, model.id)
         assert artifacts.validation_set is not None
         assert (len(artifacts.train_set), len(artifacts.validation_set)) == (30, 10)
         assert artifacts.loss_history.validation_loss is not None
@@ -108,7 +101,7 @@ async def test_jobs_beyond_the_workers_wait_queued_and_cancel_stops_a_running_on
     async with serve(make_settings(tmp_path, workers=1)) as client:
         long_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
         waiting_id = (await client.post("/jobs", json=QUICK_JOB)).json()["id"]
-        running = await wait_for_progress(client, long_id)
+        running = await await_progress(client, long_id)
         assert running["progress"]["elapsed_seconds"] > 0
         assert running["progress"]["eta_seconds"] > 0
         assert 0 < running["progress"]["fraction"] < 1
@@ -119,7 +112,7 @@ async def test_jobs_beyond_the_workers_wait_queued_and_cancel_stops_a_running_on
         response = await client.post(f"/jobs/{long_id}/cancel")
         assert response.status_code in {200, 202}
         assert response.json()["cancel_requested"]
-        cancelled = await wait_for_job(client, long_id)
+        cancelled = await await_job(client, long_id)
         assert cancelled["status"] == "cancelled"
         assert cancelled["model_id"] is None
         assert 0 < cancelled["progress"]["epoch"] < LONG_JOB["epochs"]
@@ -133,14 +126,14 @@ async def test_jobs_beyond_the_workers_wait_queued_and_cancel_stops_a_running_on
         assert history is not None
         assert len(history.loss) == cancelled["progress"]["epoch"]
 
-        finished = await wait_for_job(client, waiting_id)
+        finished = await await_job(client, waiting_id)
         assert finished["status"] == "succeeded"
 
 
 async def test_divergence_fails_the_job_with_a_clear_reason(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path, workers=1)) as client:
         body = {**QUICK_JOB, "learning_rate": 1e6}
-        job = await wait_for_job(client, (await client.post("/jobs", json=body)).json()["id"])
+        job = await await_job(client, (await client.post("/jobs", json=body)).json()["id"])
     assert job["status"] == "failed"
     assert "diverged" in job["error"]
     assert "smaller learning rate" in job["error"]
@@ -164,14 +157,14 @@ def test_without_workers_submitted_jobs_leave_no_wake_tokens_behind(
     for number in range(50):
         idle.submit(f"job-{number}")
         busy.submit(f"job-{number}")
-    assert idle.pending_wakes() == 0
-    assert busy.pending_wakes() == 2
+    assert idle._wake.qsize() == 0
+    assert busy._wake.qsize() == 2
 
 
 async def test_a_crashed_worker_is_replaced_and_its_job_failed(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path, workers=1)) as client:
         long_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
-        await wait_for_progress(client, long_id)
+        await await_progress(client, long_id)
         database, repository = open_repository(make_settings(tmp_path))
         try:
             worker = repository.get_job(long_id).worker
@@ -181,10 +174,10 @@ async def test_a_crashed_worker_is_replaced_and_its_job_failed(tmp_path: Path) -
         worker_pid = local_pid(worker)
         assert worker_pid is not None
         os.kill(worker_pid, signal.SIGKILL)
-        failed = await wait_for_job(client, long_id)
+        failed = await await_job(client, long_id)
         assert failed["status"] == "failed"
         assert "stopped unexpectedly" in failed["error"]
-        next_job = await wait_for_job(
+        next_job = await await_job(
             client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"]
         )
         assert next_job["status"] == "succeeded"
@@ -209,7 +202,7 @@ async def test_stopping_the_server_fails_the_running_job_as_interrupted(tmp_path
     settings = make_settings(tmp_path, workers=1)
     async with serve(settings) as client:
         long_id = (await client.post("/jobs", json=LONG_JOB)).json()["id"]
-        await wait_for_progress(client, long_id)
+        await await_progress(client, long_id)
     database, repository = open_repository(settings)
     try:
         job = repository.get_job(long_id)

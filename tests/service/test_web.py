@@ -1,5 +1,6 @@
 """The web page and its assets: served locally, plotly.js included, nothing from elsewhere."""
 
+import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
@@ -8,8 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.routes.web import STATIC_DIRECTORY, plotly_js_path
-from tests.service.conftest import assert_problem, make_settings, serve
+from core.figures.style import CLASS_COLORS, TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR
+from service.routes.web import CONTENT_SECURITY_POLICY, STATIC_DIRECTORY, plotly_js_path
+from tests.helpers.app import make_settings, serve
+from tests.helpers.problems import assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -81,11 +84,27 @@ async def test_every_script_is_imported_and_served_as_javascript(client: httpx.A
         name for path in scripts for name in MODULE_IMPORT.findall(path.read_text(encoding="utf-8"))
     }
     # Every script but the entry point is a module some other script imports: none is orphaned.
-    assert imported == {path.name for path in scripts} - {"app.js"}
+    # The palette is written by the server from the figures' colours.
+    assert imported == ({path.name for path in scripts} - {"app.js"}) | {"palette.js"}
     for name in imported:
         response = await client.get(f"/static/{name}")
         assert response.status_code == 200, name
         assert response.headers["content-type"].startswith("text/javascript")
+
+
+async def test_the_pages_palette_is_the_figures_palette(client: httpx.AsyncClient) -> None:
+    response = await client.get("/static/palette.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    declared = response.text.removeprefix("export const COLORS = ").strip().removesuffix(";")
+    colors = json.loads(declared)
+    assert (colors["class0"], colors["class1"]) == CLASS_COLORS
+    assert (colors["loss"], colors["validation"]) == (TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR)
+    page_scripts = "".join(path.read_text() for path in STATIC_DIRECTORY.glob("*.js"))
+    assert not re.search(r"#[0-9a-fA-F]{6}\b", page_scripts.replace("#212529", "")), (
+        "a colour of the figures is written in the page's own scripts"
+    )
 
 
 async def test_page_may_only_load_from_its_own_origin(client: httpx.AsyncClient) -> None:

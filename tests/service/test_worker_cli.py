@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from service.cli import WORKER_SETTINGS, build_parser, main, settings_from
-from service.runner.identity import local_pid
 from service.runner.standalone import WORKER_INTERRUPTED_REASON
 from service.store.database import Database
 from service.store.repository import Repository
-from tests.e2e.conftest import (
+from tests.helpers.server import (
     STOP_SECONDS,
     ServerProcess,
     free_port,
@@ -21,6 +20,7 @@ from tests.e2e.conftest import (
     wait_for_job,
     wait_for_progress,
 )
+from tests.helpers.store import local_pid
 
 QUICK_JOB = {"name": "elsewhere", "epochs": 300}
 # A minute or more of training: certainly still running when its worker is told to stop.

@@ -1,4 +1,8 @@
-"""Domain errors of the service: what went wrong, without any HTTP; problems.py maps them."""
+"""Domain errors of the service: what went wrong, without any HTTP; http.problems maps them."""
+
+import re
+
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.]*(?:\[\d+\])*):\s")
 
 
 class ServiceError(Exception):
@@ -73,3 +77,14 @@ class InvalidInput(ServiceError):
     def __init__(self, errors: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
         self.errors = errors
+
+    @classmethod
+    def at(cls, scope: str, error: Exception) -> "InvalidInput":
+        """``error`` placed inside ``scope``: the core names the field first (``noise: must
+        be ...``), which becomes ``scope.noise``; a message without a field stays at ``scope``.
+        """
+        message = str(error)
+        match = _FIELD_PREFIX.match(message)
+        if match is None:
+            return cls([(scope, message)])
+        return cls([(f"{scope}.{match.group(1)}", message[match.end() :])])

@@ -1,59 +1,18 @@
-"""Structured logs: JSON log lines, one per request, and the last-resort 500 for crashes."""
+"""The request log: one JSON line per request, and the last-resort 500 for crashes."""
 
-import json
 import logging
-import sys
 import time
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.problems import internal_error_response
+from service.http.problems import internal_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID_LENGTH = 100
 
 request_logger = logging.getLogger("planenet.request")
 error_logger = logging.getLogger("planenet.errors")
-
-# Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged.
-_STANDARD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
-)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, any extras, and a trace."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(
-            (key, value)
-            for key, value in record.__dict__.items()
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
-        )
-        if record.exc_info:
-            entry["trace"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def configure_logging(level: str) -> None:
-    """Send every log record (PlaneNet's, uvicorn's) to stderr as JSON lines at ``level``."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
 
 
 class RequestLogMiddleware:

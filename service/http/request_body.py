@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from service.errors import UnsupportedMediaType
+from service.domain.errors import UnsupportedMediaType
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 

@@ -1,42 +1,60 @@
-"""Request dependencies as `Annotated` aliases: settings, repository, runner and API-key checks.
+"""Request dependencies as `Annotated` aliases: the application's long-lived parts and key checks.
 
-They are ``async`` although they never await: FastAPI runs a plain ``def`` dependency in a
-worker thread, a hop per dependency per request that costs more than the work itself.
+The parts (settings, repository, runner, model cache, event hub) are built side by side in
+the lifespan and kept on ``app.state``; these only hand them out. They are ``async``
+although they never await: FastAPI runs a plain ``def`` dependency in a worker thread, a hop
+per dependency per request that costs more than the work itself.
 """
 
 import secrets
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from service.errors import Unauthorized
+from service.domain.errors import Unauthorized
+from service.event_hub import EventHub
+from service.model_cache import ModelCache
 from service.runner import Runner
+from service.schemas.common import problem_responses
 from service.settings import Settings
 from service.store.repository import Repository
+
+PartT = TypeVar("PartT")
 
 _bearer = HTTPBearer(auto_error=False, description="the API key as a bearer token")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def app_part(name: str, kind: type[PartT]) -> Callable[[Request], Awaitable[PartT]]:
+    """A dependency handing out the long-lived part the lifespan keeps as ``app.state.<name>``."""
+
+    async def get(request: Request) -> PartT:
+        part = getattr(request.app.state, name)
+        assert isinstance(part, kind)
+        return part
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-async def get_repository(request: Request) -> Repository:
-    repository: Repository = request.app.state.repository
-    return repository
+get_settings = app_part("settings", Settings)
+get_repository = app_part("repository", Repository)
+get_model_cache = app_part("model_cache", ModelCache)
+get_event_hub = app_part("event_hub", EventHub)
 
 
 async def get_runner(request: Request) -> Runner:
-    runner: Runner = request.app.state.runner
+    runner: Runner = request.app.state.runner  # a Protocol: nothing to check it against
     return runner
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RepositoryDep = Annotated[Repository, Depends(get_repository)]
 RunnerDep = Annotated[Runner, Depends(get_runner)]
+ModelCacheDep = Annotated[ModelCache, Depends(get_model_cache)]
+EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 
 def _check_key(
@@ -78,5 +96,14 @@ async def require_read_key(
 RequireKey = Annotated[None, Depends(require_key)]
 """Add ``_: RequireKey`` to a route that changes state."""
 
-ReadAccess = Annotated[None, Depends(require_read_key)]
-"""Add ``_: ReadAccess`` to a route that only reads."""
+
+def resource_router(prefix: str, tag: str) -> APIRouter:
+    """The router of one resource: every route checks the key for reads (when
+    ``protect_reads`` is set), and documents the 401 it may answer; writes add
+    ``_: RequireKey``."""
+    return APIRouter(
+        prefix=prefix,
+        tags=[tag],
+        dependencies=[Depends(require_read_key)],
+        responses=problem_responses(401),
+    )

@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.debian_packages import apt_install
+from tests.helpers.debian_packages import apt_install
 
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
 SERVER_USER = "postgres"

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from service.domain import JobStatus
+from service.domain.jobs import JobStatus
+from service.domain.records import ClaimedJob, ModelMetrics, NewModel
 from service.store.codec import encode_loss_history
-from service.store.records import ClaimedJob, NewModel
 from service.store.repository import Repository
+from tests.helpers.store import job_config
 
 EPOCHS = 300
 WAIT_SECONDS = 20.0
@@ -67,7 +68,7 @@ class PlayedWorker:
     def __init__(self, repository: Repository, epochs: int = EPOCHS) -> None:
         self.repository = repository
         self.epochs = epochs
-        self.job_id = repository.create_job({"epochs": epochs}).id
+        self.job_id = repository.create_job(job_config({"epochs": epochs})).id
         self.history = loss_values(epochs)
         self.claimed: ClaimedJob | None = None
 
@@ -95,8 +96,13 @@ class PlayedWorker:
         assert self.claimed is not None
         model = NewModel(
             name=None,
-            config={"epochs": self.epochs},
-            metrics={},
+            config=job_config({"epochs": self.epochs}),
+            metrics=ModelMetrics(
+                train_accuracy=1.0,
+                train_loss=float(self.history[-1]),
+                epochs_run=self.epochs,
+                train_seconds=1.0,
+            ),
             parameters=b"",
             loss_history=encode_loss_history(self.history),
             datasets=b"",

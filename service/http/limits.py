@@ -2,7 +2,7 @@
 
 import math
 
-from service.errors import LimitExceeded
+from service.domain.errors import LimitExceeded
 from service.schemas.jobs import NAME_MAX_LENGTH, TrainingRequest
 from service.schemas.predictions import MODEL_ID_MAX_LENGTH
 from service.settings import Settings, setting_env_name

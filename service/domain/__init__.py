@@ -1,0 +1,1 @@
+"""The service's domain: job life cycle, typed records, the training configuration, errors."""

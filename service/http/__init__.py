@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the routes: body limit and reading, request log, responses, problems."""

@@ -108,6 +108,9 @@ def test_figures_come_as_dicts_or_plotly_figures(
         assert isinstance(json.dumps(figure), str)
     boundary = client.figure(model.id, "boundary", resolution=20, mode="probability")
     assert len(boundary["data"][0]["z"]) == 20
+    contour = client.figure(model.id, "boundary", mode="contour", resolution=50)
+    assert contour["data"]
+    assert {"contour", "heatmap"}.isdisjoint(trace["type"] for trace in contour["data"])
     loss = client.figure(model.id, "loss", as_plotly=True)
     assert isinstance(loss, go.Figure)
     assert loss.data[0].name == "Training loss"

@@ -13,6 +13,7 @@ RUN pip install --no-cache-dir build==1.2.2.post1
 COPY pyproject.toml setup.py README.md ./
 COPY core ./core
 COPY service ./service
+COPY planenet ./planenet
 RUN python -m build --wheel --outdir /dist
 
 # Stage 2: install the wheel alone into a slim runtime image, run as a non-root user.

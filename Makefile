@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python -m bench.inference_http
 	$(BIN)/python -m bench.progress_writes
 	$(BIN)/python -m bench.pickup_latency
+	$(BIN)/python -m bench.client
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,8 @@
 """The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers;
-`planenet db ...` upgrades and checks the database's schema."""
+`planenet db ...` upgrades and checks the database's schema.
+
+The client commands (`planenet train`, `jobs`, `predict`, ...) live in planenet/_cli.
+"""
 
 import argparse
 import signal
@@ -12,6 +15,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
+from planenet._cli import add_client_commands, is_client_command, run_client_command
 from service import db_commands
 from service.app import create_app
 from service.domain.heartbeats import (
@@ -91,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_setting_flags(worker, list(WORKER_SETTINGS), WORKER_FLAG_HELP)
     _add_db_commands(commands)
+    add_client_commands(commands)  # the client commands: planenet/_cli
     return parser
 
 
@@ -160,7 +165,10 @@ def _ignore_signal(_signal: int, _frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``planenet``; returns the process exit status."""
     parser = build_parser()
-    arguments = vars(parser.parse_args(argv))
+    parsed = parser.parse_args(argv)
+    if is_client_command(parsed):  # the client commands: planenet/_cli
+        return run_client_command(parsed)
+    arguments = vars(parsed)
     command = arguments.pop("command")
     db_command = arguments.pop("db_command", None)
     try:

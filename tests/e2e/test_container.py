@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +72,24 @@ def test_dockerfile_parsing_reads_the_final_stage() -> None:
     )
     assert environment_of(stage) == {"A": "1", "B": "two words"}
     assert exec_form(instruction(stage, "CMD")[-1]) == ["run", "it"]
+
+
+def test_the_build_stage_gets_every_package_the_wheel_holds() -> None:
+    """Each top-level package of the wheel is copied into the build stage and not ignored."""
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    packages = {name.split(".")[0] for name in find["find"]["include"]}
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    build_stage = dockerfile[: dockerfile.rindex("\nFROM ")]
+    copied = {
+        line.split()[1].rstrip("/") for line in build_stage.splitlines() if line.startswith("COPY ")
+    }
+    let_through = {
+        line[1:].rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    assert packages <= copied, packages - copied
+    assert packages <= let_through, packages - let_through
 
 
 def free_port() -> int:

@@ -1,0 +1,279 @@
+"""The synchronous client: one method per API operation, over httpx.Client."""
+
+import time
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any, Literal, overload
+
+import httpx
+
+from planenet import _requests as api
+from planenet._config import (
+    DEFAULT_TIMEOUT,
+    make_timeout,
+    request_headers,
+    resolve_api_key,
+    resolve_url,
+    stream_timeout,
+)
+from planenet._errors import JobFailed, connection_failed, error_from_response
+from planenet._events import JobEvent, StreamEnded, WatchState, decode_events
+from planenet._figures import Figure, PlotlyFigure, to_plotly
+from planenet._models import Job, Model, Page, Parameters, Prediction, Readiness
+from planenet._requests import APIRequest, BoundaryMode, FigureKind
+from planenet._retry import Retry
+from planenet._wait import Deadline, poll_delays
+
+
+class Client:
+    """A PlaneNet server's API: ``Client()`` uses ``$PLANENET_URL`` and ``$PLANENET_API_KEY``.
+
+    Use it as a context manager, or call ``close()``, to release its connections.
+    Failures raise ``PlaneNetError`` subclasses; requests that are safe to repeat are
+    repeated on connection failures and ``503`` as ``retry`` says.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: Retry | None = None,
+    ) -> None:
+        self.url = resolve_url(url)
+        self.retry = retry or Retry()
+        self._timeout = make_timeout(timeout)
+        self._http = httpx.Client(
+            base_url=self.url, headers=request_headers(resolve_api_key(api_key)), timeout=timeout
+        )
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(url={self.url!r})"
+
+    # Health
+
+    def health(self) -> str:
+        """``"ok"`` when the server process answers."""
+        return str(self._json(api.health())["status"])
+
+    def ready(self) -> Readiness:
+        """The server's readiness; ``ServiceUnavailable`` if it stays unready through retries."""
+        return Readiness.from_json(self._json(api.readiness()))
+
+    # Jobs
+
+    def create_job(self, body: Mapping[str, Any] | None = None, /, **fields: Any) -> Job:
+        """Queue a training job: ``body`` (default ``{}``, the tutorial's) with ``fields`` set."""
+        return Job.from_json(self._json(api.create_job(api.training_body(body, fields))))
+
+    def train(
+        self,
+        body: Mapping[str, Any] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        **fields: Any,
+    ) -> Model:
+        """Train and wait: the model, or ``JobFailed`` if the job failed or was cancelled."""
+        job = self.wait(self.create_job(body, **fields).id, timeout=timeout)
+        if job.model_id is None:
+            raise JobFailed(job)
+        return self.get_model(job.model_id)
+
+    def get_job(self, job_id: str) -> Job:
+        """One job: its status, progress, and ``model_id`` once succeeded."""
+        return Job.from_json(self._json(api.get_job(job_id)))
+
+    def list_jobs(
+        self, *, status: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> Page[Job]:
+        """A page of jobs, newest first, optionally of one status."""
+        return Page.from_json(self._json(api.list_jobs(status, limit, offset)), Job.from_json)
+
+    def cancel_job(self, job_id: str) -> Job:
+        """Cancel a queued or running job; ``WrongState`` if it has finished."""
+        return Job.from_json(self._json(api.cancel_job(job_id)))
+
+    def wait(self, job_id: str, *, timeout: float | None = None) -> Job:
+        """Poll the job until it has finished; ``WaitTimeout`` after ``timeout`` seconds."""
+        deadline = Deadline(timeout)
+        delays = poll_delays()
+        while True:
+            job = self.get_job(job_id)
+            if job.finished:
+                return job
+            deadline.check(job)
+            time.sleep(deadline.within(next(delays)))
+
+    def watch(self, job_id: str, *, last_event_id: str | None = None) -> Iterator[JobEvent]:
+        """The job's events as they happen: ``progress``, then its outcome, then the end.
+
+        A dropped connection is resumed with ``Last-Event-ID``, so no loss value is missed
+        or repeated. ``last_event_id`` resumes a watch from an event received earlier.
+        """
+        state = WatchState(last_event_id)
+        failures = 0
+        while not state.ended:
+            request = api.job_events(job_id, state.request_headers())
+            try:
+                with self._http.stream(
+                    request.method,
+                    request.path,
+                    headers=request.headers,
+                    timeout=stream_timeout(self._timeout),
+                ) as response:
+                    if response.status_code == httpx.codes.NO_CONTENT:
+                        return  # the job had ended and ``last_event_id`` was its final event
+                    if response.is_error:
+                        response.read()
+                        failures += 1
+                        delay = self.retry.after_response(request.repeat, response, failures)
+                        if delay is None:
+                            raise error_from_response(response)
+                        time.sleep(delay)
+                        continue
+                    for event in decode_events(response.iter_lines(), state.new_decoder()):
+                        failures = 0
+                        yield state.receive(event)
+                        if state.ended:
+                            return
+                raise StreamEnded(f"{request.path} ended before the job's outcome")
+            except httpx.TransportError as error:
+                failures += 1
+                delay = self.retry.after_error(request.repeat, error, failures, stream=True)
+                if delay is None:
+                    raise connection_failed(error, self.url) from error
+                time.sleep(delay)
+
+    @overload
+    def job_figure(
+        self, job_id: str, *, max_points: int | None = ..., as_plotly: Literal[False] = ...
+    ) -> Figure: ...
+
+    @overload
+    def job_figure(
+        self, job_id: str, *, max_points: int | None = ..., as_plotly: Literal[True]
+    ) -> PlotlyFigure: ...
+
+    def job_figure(
+        self, job_id: str, *, max_points: int | None = None, as_plotly: bool = False
+    ) -> Figure | PlotlyFigure:
+        """A job's loss per epoch so far, as Plotly figure JSON (empty before its first epochs)."""
+        figure: Figure = self._json(api.job_loss_figure(job_id, max_points))
+        return to_plotly(figure) if as_plotly else figure
+
+    # Models
+
+    def get_model(self, model: str) -> Model:
+        """A model's training configuration and metrics."""
+        return Model.from_json(self._json(api.get_model(model)))
+
+    def list_models(self, *, limit: int | None = None, offset: int | None = None) -> Page[Model]:
+        """A page of models, newest first."""
+        return Page.from_json(self._json(api.list_models(limit, offset)), Model.from_json)
+
+    def delete_model(self, model: str) -> None:
+        """Delete a model (its job keeps its history)."""
+        self._send(api.delete_model(model))
+
+    def parameters(self, model: str) -> Parameters:
+        """A model's weights and biases, in the shape ``initial_parameters`` takes."""
+        return Parameters.from_json(self._json(api.model_parameters(model)))
+
+    def predict(self, model: str | None, points: Any) -> Prediction:
+        """Labels and class-1 probabilities of ``points`` (n, 2): pairs, or a NumPy array.
+
+        ``model`` is a model's id (or any reference the server accepts); None: the newest model.
+        """
+        return Prediction.from_json(self._json(api.predict(model, points)))
+
+    @overload
+    def figure(
+        self,
+        model: str,
+        kind: FigureKind = ...,
+        *,
+        resolution: int | None = ...,
+        mode: BoundaryMode | None = ...,
+        max_points: int | None = ...,
+        as_plotly: Literal[False] = ...,
+    ) -> Figure: ...
+
+    @overload
+    def figure(
+        self,
+        model: str,
+        kind: FigureKind = ...,
+        *,
+        resolution: int | None = ...,
+        mode: BoundaryMode | None = ...,
+        max_points: int | None = ...,
+        as_plotly: Literal[True],
+    ) -> PlotlyFigure: ...
+
+    def figure(
+        self,
+        model: str,
+        kind: FigureKind = "boundary",
+        *,
+        resolution: int | None = None,
+        mode: BoundaryMode | None = None,
+        max_points: int | None = None,
+        as_plotly: bool = False,
+    ) -> Figure | PlotlyFigure:
+        """A model's figure (``data``, ``loss`` or ``boundary``), as Plotly figure JSON.
+
+        ``resolution`` and ``mode`` shape the boundary, ``max_points`` thins the loss curve;
+        ``as_plotly=True`` gives a ``plotly.graph_objects.Figure`` instead.
+        """
+        request = api.model_figure(model, kind, resolution, mode, max_points)
+        figure: Figure = self._json(request)
+        return to_plotly(figure) if as_plotly else figure
+
+    # Sending
+
+    def _json(self, request: APIRequest) -> Any:
+        return self._send(request).json()
+
+    def _send(self, request: APIRequest) -> httpx.Response:
+        """Send ``request``, repeating it as the retry policy allows; raise for an error answer."""
+        failures = 0
+        while True:
+            try:
+                response = self._http.request(
+                    request.method,
+                    request.path,
+                    params=request.params,
+                    json=request.json,
+                    headers=request.headers,
+                )
+            except httpx.TransportError as error:
+                failures += 1
+                delay = self.retry.after_error(request.repeat, error, failures)
+                if delay is None:
+                    raise connection_failed(error, self.url) from error
+                time.sleep(delay)
+                continue
+            if not response.is_error:
+                return response
+            failures += 1
+            delay = self.retry.after_response(request.repeat, response, failures)
+            if delay is None:
+                raise error_from_response(response)
+            time.sleep(delay)

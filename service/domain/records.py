@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.arrays import FloatArray
@@ -117,6 +119,33 @@ class LossHistory:
 
 
 @dataclass(frozen=True)
+class ParameterSnapshots:
+    """A run's flat parameter vectors (k, size) after ``epochs`` (k,) updates, increasing."""
+
+    epochs: NDArray[np.int64]
+    vectors: FloatArray
+
+
+@dataclass(frozen=True)
+class LiveParameters:
+    """A job's newest parameters as stored while it trains: after ``epoch`` updates."""
+
+    epoch: int
+    parameters: Parameters
+
+
+@dataclass(frozen=True)
+class JobFigureInputs:
+    """What a running job's figures draw: its configuration and points, its newest parameters
+    (None before the first are stored)."""
+
+    config: JobConfig
+    status: JobStatus
+    training_data: Dataset | None
+    live: LiveParameters | None
+
+
+@dataclass(frozen=True)
 class JobSnapshot:
     """A job's state as last read for live watchers, with its loss histories (epochs_so_far,).
 
@@ -135,6 +164,7 @@ class JobSnapshot:
     losses: FloatArray
     validation_losses: FloatArray | None
     history_version: int
+    live: LiveParameters | None = None
 
 
 class ModelMetrics(BaseModel):
@@ -189,3 +219,4 @@ class NewModel:
     parameters: bytes
     loss_history: bytes
     datasets: bytes
+    snapshots: bytes | None = None

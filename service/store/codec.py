@@ -1,11 +1,12 @@
-"""Encoding of the stored arrays (loss histories, datasets) as the core's compact npz bytes."""
+"""Encoding of the stored arrays (loss histories, datasets, snapshots) as compact npz bytes."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.arrays import FloatArray
 from core.dataset import Dataset
 from core.serialization import arrays_from_bytes, arrays_to_bytes
-from service.domain.records import LossHistory, ModelDatasets
+from service.domain.records import LossHistory, ModelDatasets, ParameterSnapshots
 
 
 def encode_loss_history(loss: FloatArray, validation_loss: FloatArray | None = None) -> bytes:
@@ -47,3 +48,15 @@ def decode_datasets(data: bytes) -> ModelDatasets:
         return ModelDatasets(train_set, None)
     validation_set = Dataset(points=arrays["validation_points"], labels=arrays["validation_labels"])
     return ModelDatasets(train_set, validation_set)
+
+
+def encode_snapshots(epochs: NDArray[np.int64], vectors: FloatArray) -> bytes:
+    """Bytes of parameter snapshots: ``epochs`` (k,) and the flat ``vectors`` (k, size)."""
+    return arrays_to_bytes(
+        {"epochs": np.asarray(epochs, dtype=np.int64), "vectors": np.asarray(vectors)}
+    )
+
+
+def decode_snapshots(data: bytes) -> ParameterSnapshots:
+    arrays = arrays_from_bytes(data)
+    return ParameterSnapshots(epochs=arrays["epochs"], vectors=arrays["vectors"])

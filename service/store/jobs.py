@@ -186,8 +186,13 @@ class JobStore:
         loss: float | None,
         validation_loss: float | None,
         loss_history: bytes | None = None,
+        snapshot: tuple[int, bytes] | None = None,
+        snapshots: bytes | None = None,
     ) -> ProgressAck:
         """Write a running job's progress (and its loss history so far, when given).
+
+        ``snapshot`` is the newest parameters (epoch, core bytes), ``snapshots`` the scheduled
+        ones so far (see :func:`service.store.codec.encode_snapshots`), each when given.
 
         This is also a heartbeat. Returns whether the lease still holds and whether a cancel
         was asked for.
@@ -202,6 +207,10 @@ class JobStore:
         if loss_history is not None:
             values["loss_history"] = loss_history
             values["history_version"] = JobRow.history_version + 1
+        if snapshot is not None:
+            values["snapshot_epoch"], values["snapshot"] = snapshot
+        if snapshots is not None:
+            values["snapshots"] = snapshots
         with self.database.writing() as session:
             written = session.execute(_held(job_id, lease).values(**values))
             if rowcount(written) == 0:
@@ -233,6 +242,7 @@ class JobStore:
             parameters=model.parameters,
             loss_history=model.loss_history,
             datasets=model.datasets,
+            snapshots=model.snapshots,
         )
         with self.database.writing() as session:
             marked = session.execute(
@@ -245,6 +255,7 @@ class JobStore:
                     loss=final_loss,
                     loss_history=model.loss_history,
                     history_version=JobRow.history_version + 1,
+                    snapshots=model.snapshots,
                     lease=None,
                 )
             )

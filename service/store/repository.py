@@ -2,7 +2,8 @@
 
 Routes and workers call its methods and get plain records back (service.domain.records);
 every write is one transaction. The operations live in service.store.jobs,
-service.store.recovery, service.store.models and service.store.snapshots; this class joins
+service.store.recovery, service.store.models, service.store.snapshots and
+service.store.figure_inputs; this class joins
 them and adds the readiness check.
 """
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.domain.errors import NotReady
 from service.store.database import Database
+from service.store.figure_inputs import FigureInputStore
 from service.store.jobs import JobStore
 from service.store.models import ModelStore
 from service.store.recovery import RecoveryStore
@@ -21,7 +23,7 @@ from service.store.snapshots import SnapshotStore
 logger = logging.getLogger("planenet.store")
 
 
-class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore):
+class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore, FigureInputStore):
     """Jobs and models over one :class:`Database`; safe to share between threads."""
 
     def __init__(self, database: Database) -> None:

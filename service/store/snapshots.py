@@ -4,18 +4,21 @@ Watchers poll jobs a few times a second while their workers report progress (epo
 about as often, and their whole loss history about once a second. A snapshot pairs the
 progress with the loss history of the same transaction, and decodes a history blob only
 when the stored blob changed since the previous snapshot, so a poll costs O(jobs), not
-O(epochs), between history writes.
+O(epochs), between history writes. The newest parameters are fetched and decoded only when
+their epoch changed.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.arrays import FloatArray
+from core.serialization import parameters_from_bytes
 from service.domain.errors import NotFound
 from service.domain.jobs import JobStatus
-from service.domain.records import JobSnapshot
+from service.domain.records import JobSnapshot, LiveParameters
 from service.store.codec import decode_loss_history
 from service.store.database import Database
 from service.store.tables import JobRow
@@ -33,6 +36,7 @@ _PROGRESS_COLUMNS = (
     JobRow.error,
     JobRow.progress_at,
     JobRow.history_version,
+    JobRow.snapshot_epoch,
 )
 
 
@@ -80,6 +84,9 @@ class SnapshotStore:
                 query = select(JobRow.id, JobRow.loss_history, JobRow.history_version)
                 for job_id, blob, version in session.execute(query.where(JobRow.id.in_(stale))):
                     blobs[job_id] = (blob, version)
+            live = _new_live_parameters(
+                session, [(row.id, row.snapshot_epoch) for row in rows], previous
+            )
         snapshots: dict[str, JobSnapshot] = {}
         for row in rows:
             kept = previous[row.id]
@@ -105,6 +112,7 @@ class SnapshotStore:
                 losses=losses,
                 validation_losses=validation_losses,
                 history_version=history_version,
+                live=live.get(row.id, None if kept is None else kept.live),
             )
         return snapshots
 
@@ -115,3 +123,28 @@ def _decoded(blob: bytes | None) -> tuple[FloatArray, FloatArray | None]:
         return _NO_HISTORY, None
     history = decode_loss_history(blob)
     return history.loss, history.validation_loss
+
+
+def _new_live_parameters(
+    session: Session,
+    epochs: Sequence[tuple[str, int | None]],
+    previous: Mapping[str, JobSnapshot | None],
+) -> dict[str, LiveParameters | None]:
+    """The newest parameters of the jobs whose snapshot epoch differs from their previous one."""
+    changed = []
+    for job_id, epoch in epochs:
+        kept = previous[job_id]
+        kept_epoch = None if kept is None or kept.live is None else kept.live.epoch
+        if epoch != kept_epoch:
+            changed.append(job_id)
+    if not changed:
+        return {}
+    query = select(JobRow.id, JobRow.snapshot_epoch, JobRow.snapshot)
+    found: dict[str, LiveParameters | None] = {}
+    for job_id, epoch, blob in session.execute(query.where(JobRow.id.in_(changed))):
+        found[job_id] = (
+            None
+            if epoch is None or blob is None
+            else LiveParameters(epoch, parameters_from_bytes(blob))
+        )
+    return found

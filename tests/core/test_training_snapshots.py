@@ -62,7 +62,7 @@ def test_the_newest_parameters_are_noted_at_each_report(engine: str) -> None:
         dataset,
         engine=engine,
         snapshots=recorder,
-        on_progress=on_progress,  # type: ignore[arg-type]
+        on_progress=on_progress,
         progress_interval=0.0,
     )
     assert seen == sorted(seen)

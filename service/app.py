@@ -14,7 +14,16 @@ from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.inference import routes as inference
 from service.inference.errors import protocol_error_for
 from service.model_cache import ModelCache
-from service.routes import events, figures, health, jobs, models, predictions, web
+from service.routes import (
+    events,
+    figures,
+    health,
+    jobs,
+    models,
+    predictions,
+    training_figures,
+    web,
+)
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -93,11 +102,13 @@ def create_app(
         jobs.router,
         events.router,
         figures.job_router,
+        training_figures.job_router,
         web.router,
         models.router,
         predictions.model_router,
         predictions.router,
         figures.model_router,
+        training_figures.model_router,
     ):
         app.include_router(router)
     inference.install(app)

@@ -112,10 +112,12 @@ class ProgressAck:
 
 @dataclass(frozen=True)
 class LossHistory:
-    """Training loss per epoch so far, shape (epochs_run,), and the validation loss if split."""
+    """Training loss per epoch so far, shape (epochs_run,), and the validation loss if split
+    (and the validation accuracy, for models trained since it is stored)."""
 
     loss: FloatArray
     validation_loss: FloatArray | None
+    validation_accuracy: FloatArray | None = None
 
 
 @dataclass(frozen=True)

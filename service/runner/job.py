@@ -259,7 +259,9 @@ def _new_model(
         config=job.config,
         metrics=metrics,
         parameters=parameters_to_bytes(result.network.parameters),
-        loss_history=encode_loss_history(result.loss_history, result.validation_loss_history),
+        loss_history=encode_loss_history(
+            result.loss_history, result.validation_loss_history, result.validation_accuracy_history
+        ),
         datasets=encode_datasets(prepared.train_set, prepared.validation_set),
         snapshots=encode_snapshots(recorder.epochs, recorder.vectors),
     )

@@ -9,17 +9,28 @@ from core.serialization import arrays_from_bytes, arrays_to_bytes
 from service.domain.records import LossHistory, ModelDatasets, ParameterSnapshots
 
 
-def encode_loss_history(loss: FloatArray, validation_loss: FloatArray | None = None) -> bytes:
-    """Bytes of a loss history: ``loss`` (epochs_run,), ``validation_loss`` the same or None."""
+def encode_loss_history(
+    loss: FloatArray,
+    validation_loss: FloatArray | None = None,
+    validation_accuracy: FloatArray | None = None,
+) -> bytes:
+    """Bytes of a loss history: ``loss`` (epochs_run,), ``validation_loss`` and
+    ``validation_accuracy`` the same or None."""
     arrays = {"loss": np.asarray(loss, dtype=np.float64)}
     if validation_loss is not None:
         arrays["validation_loss"] = np.asarray(validation_loss, dtype=np.float64)
+    if validation_accuracy is not None:
+        arrays["validation_accuracy"] = np.asarray(validation_accuracy, dtype=np.float64)
     return arrays_to_bytes(arrays)
 
 
 def decode_loss_history(data: bytes) -> LossHistory:
     arrays = arrays_from_bytes(data)
-    return LossHistory(loss=arrays["loss"], validation_loss=arrays.get("validation_loss"))
+    return LossHistory(
+        loss=arrays["loss"],
+        validation_loss=arrays.get("validation_loss"),
+        validation_accuracy=arrays.get("validation_accuracy"),
+    )
 
 
 def encode_dataset(dataset: Dataset) -> bytes:

@@ -198,6 +198,7 @@ class _TrainingRun:
         self.validation_loss: float | None = None
         self.validation_accuracy: float | None = None
         self.stopper = _Stopper(config.early_stopping) if config.early_stopping else None
+        self.next_snapshot = 0  # the next epoch a snapshot recorder wants
 
     def _workspace(self, rows: int) -> Workspace:
         if rows not in self.workspaces:
@@ -375,14 +376,20 @@ class _TrainingRun:
                     on_progress(self._progress(epochs_run, now - started))
                     reported = epochs_run
 
+        if snapshots is not None:
+            snapshots.note_newest(epochs_run, self.parameters.vector)
         if on_progress is not None and reported < epochs_run:
             on_progress(self._progress(epochs_run, time.perf_counter() - started))
         return self._result(epochs_run, stopped_early, time.perf_counter() - started)
 
     def _snapshot(self, snapshots: SnapshotRecorder | None, epochs_run: int) -> None:
         """Record the parameters after ``epochs_run`` updates when the schedule wants them."""
-        if snapshots is not None and snapshots.due(epochs_run):
+        if snapshots is None or epochs_run < self.next_snapshot:
+            return  # the common case, checked on plain ints: an epoch of NumPy is microseconds
+        if snapshots.due(epochs_run):
             snapshots.record(epochs_run, self.parameters.vector)
+        due = snapshots.next_due
+        self.next_snapshot = self.config.epochs + 1 if due is None else due
 
     def _result(self, epochs_run: int, stopped_early: bool, seconds: float) -> TrainingResult:
         if self.stopper is not None and self.stopper.best_vector is not None:

@@ -21,15 +21,18 @@ from service.app import create_app
 from service.routes import events
 from service.runner.plan import job_datasets
 from service.settings import Settings
+from service.store.codec import encode_snapshots
 from service.store.database import Database
 from service.store.repository import Repository
 from tests.core.plotly_checks import check_figure
 from tests.helpers.app import await_job, make_settings, serve
+from tests.helpers.databases import on_every_database
 from tests.helpers.events import WAIT_SECONDS, PlayedWorker, losses_of, parse_events
 from tests.helpers.problems import assert_problem
 from tests.helpers.store import model_artifacts
 
 pytestmark = pytest.mark.anyio
+pytest_generate_tests = on_every_database
 
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 SPLIT_JOB: dict[str, Any] = {
@@ -286,3 +289,46 @@ def test_the_app_builds_with_the_training_figures(tmp_path: Path) -> None:
         "/models/{model_id}/figures/training",
         "/models/{model_id}/figures/neurons",
     } <= paths
+
+
+def test_snapshots_are_written_under_the_lease_and_kept_by_the_model(
+    repository: Repository,
+) -> None:
+    worker = PlayedWorker(repository)
+    worker.claim()
+    assert worker.claimed is not None
+    network = _network((2, 4, 1), 7)
+    epochs = np.array([0, 1, 5], dtype=np.int64)
+    vectors = np.arange(3 * 17, dtype=np.float64).reshape(3, 17)
+    ack = repository.record_progress(
+        worker.job_id,
+        "not-the-lease",
+        epoch=5,
+        epochs=worker.epochs,
+        loss=0.5,
+        validation_loss=None,
+        snapshot=(5, parameters_to_bytes(network.parameters)),
+    )
+    assert not ack.lease_held
+    assert repository.job_figure_inputs(worker.job_id).live is None
+    repository.record_progress(
+        worker.job_id,
+        worker.claimed.lease,
+        epoch=5,
+        epochs=worker.epochs,
+        loss=0.5,
+        validation_loss=None,
+        snapshot=(5, parameters_to_bytes(network.parameters)),
+        snapshots=encode_snapshots(epochs, vectors),
+    )
+    live = repository.job_figure_inputs(worker.job_id).live
+    assert live is not None
+    assert live.epoch == 5
+    for stored, given in zip(live.parameters.weights, network.parameters.weights, strict=True):
+        np.testing.assert_array_equal(stored, given)
+    watched = repository.job_snapshot(worker.job_id)
+    assert watched.live is not None
+    assert watched.live.epoch == 5
+    assert repository.job_snapshot(worker.job_id, watched) is watched
+    model_id = worker.succeed()
+    assert repository.model_snapshots(model_id) is None  # the played model stored none

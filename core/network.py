@@ -67,6 +67,24 @@ class Network:
             activations = z
         return activations[:, 0]
 
+    def layer_activations(self, points: ArrayLike) -> list[FloatArray]:
+        """Each layer's output at points (n, 2): every hidden layer's activations (n, units),
+        in order, then the class-1 probability (n, 1). The input features are applied first."""
+        activations = apply_features(validate_points(points), self.features)
+        layers: list[FloatArray] = []
+        last = len(self.parameters.weights) - 1
+        for layer, (weights, bias) in enumerate(
+            zip(self.parameters.weights, self.parameters.biases, strict=True)
+        ):
+            z = activations @ weights + bias
+            if layer < last:
+                self._activation.forward(z, z)
+            else:
+                z = sigmoid(z)
+            layers.append(z)
+            activations = z
+        return layers
+
     def predict_proba(self, points: ArrayLike) -> FloatArray:
         """Class-1 probabilities (n,) for points (n, 2)."""
         return sigmoid(self.logits(points))

@@ -17,6 +17,9 @@ How a training loop hooks the recorder in (one check per epoch, a copy only when
 A snapshot's vector is a network again through
 ``Network(FlatParameters(layer_sizes, vector).to_parameters(), activation)``.
 
+A live view also wants the newest parameters a few times a second, whenever it asks:
+:meth:`SnapshotRecorder.note_newest` keeps one more copy, outside the bounded schedule.
+
 ``due`` is also right when checked only now and then (from a progress callback): a snapshot
 is then taken at the first check at or after each scheduled epoch, under the epoch it was
 actually taken at.
@@ -84,10 +87,37 @@ class SnapshotRecorder:
         self._vectors = np.empty((self.schedule.shape[0], parameter_count))
         self._epochs: list[int] = []
         self._next = 0  # index in the schedule of the next snapshot due
+        self._newest_epoch: int | None = None
+        self._newest_vector = np.empty(parameter_count)
 
     def due(self, epoch: int) -> bool:
         """Whether the parameters after ``epoch`` updates should be recorded now."""
         return self._next < self.schedule.shape[0] and epoch >= int(self.schedule[self._next])
+
+    @property
+    def next_due(self) -> int | None:
+        """The next scheduled epoch not yet recorded (None when the schedule is done)."""
+        if self._next >= self.schedule.shape[0]:
+            return None
+        return int(self.schedule[self._next])
+
+    def note_newest(self, epoch: int, vector: FloatArray) -> None:
+        """Keep a copy of ``vector`` (parameter_count,) as the newest parameters, after
+        ``epoch`` updates, without touching the schedule's snapshots."""
+        self._newest_vector[:] = vector
+        self._newest_epoch = epoch
+
+    @property
+    def newest(self) -> tuple[int, FloatArray] | None:
+        """The newest parameters seen, recorded or noted: (epoch, vector (parameter_count,));
+        None before any. The vector is a view that later calls overwrite."""
+        recorded = self._epochs[-1] if self._epochs else None
+        noted = self._newest_epoch
+        if noted is not None and (recorded is None or noted > recorded):
+            return noted, self._newest_vector
+        if recorded is None:
+            return None
+        return recorded, self._vectors[len(self._epochs) - 1]
 
     def record(self, epoch: int, vector: FloatArray) -> None:
         """Keep a copy of ``vector`` (parameter_count,) as the parameters after ``epoch``

@@ -22,6 +22,7 @@ from core.losses import binary_cross_entropy, sigmoid
 from core.network import DEFAULT_THRESHOLD, Network, accuracy
 from core.optimizers import make_optimizer
 from core.parameters import Parameters, check_fit
+from core.snapshots import SnapshotRecorder
 
 if TYPE_CHECKING:
     from core._kernel import Kernel
@@ -118,6 +119,7 @@ def train(
     should_cancel: Callable[[], bool] | None = None,
     progress_interval: float = 0.25,
     engine: str | None = None,
+    snapshots: SnapshotRecorder | None = None,
 ) -> TrainingResult:
     """Train a network on ``train_set`` as ``config`` says.
 
@@ -131,13 +133,17 @@ def train(
     compiled kernel where it is built, for networks it can hold. Both give the same result
     to within rounding (1e-12).
 
+    ``snapshots`` records the parameters at its scheduled epochs (the initial ones first,
+    the kept network last, under ``epochs_run``), and notes the newest parameters at every
+    progress report, before ``on_progress`` is called.
+
     Raises :class:`TrainingCancelled` when ``should_cancel`` returns True,
     :class:`TrainingDiverged` when the loss stops being finite, and
     :class:`ParameterError` for initial parameters that do not fit the configuration.
     """
     engine = choose_engine(engine, config.layer_sizes)
     run = _TrainingRun(config, train_set, validation_set, initial_parameters, engine)
-    return run.run(on_progress, should_cancel, progress_interval)
+    return run.run(on_progress, should_cancel, progress_interval, snapshots)
 
 
 class _TrainingRun:
@@ -192,6 +198,7 @@ class _TrainingRun:
         self.validation_loss: float | None = None
         self.validation_accuracy: float | None = None
         self.stopper = _Stopper(config.early_stopping) if config.early_stopping else None
+        self.next_snapshot = 0  # the next epoch a snapshot recorder wants
 
     def _workspace(self, rows: int) -> Workspace:
         if rows not in self.workspaces:
@@ -309,17 +316,22 @@ class _TrainingRun:
         on_progress: Callable[[Progress], None] | None,
         should_cancel: Callable[[], bool] | None,
         progress_interval: float,
+        snapshots: SnapshotRecorder | None = None,
     ) -> TrainingResult:
         # A diverging run overflows before its loss turns non-finite; _record reports that
         # as TrainingDiverged, so NumPy's own overflow warnings would only be noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._run(on_progress, should_cancel, progress_interval)
+            result = self._run(on_progress, should_cancel, progress_interval, snapshots)
+        if snapshots is not None:
+            snapshots.finish(result.epochs_run, self.parameters.vector)
+        return result
 
     def _run(
         self,
         on_progress: Callable[[Progress], None] | None,
         should_cancel: Callable[[], bool] | None,
         progress_interval: float,
+        snapshots: SnapshotRecorder | None,
     ) -> TrainingResult:
         started = time.perf_counter()
         next_report = started + progress_interval
@@ -334,10 +346,13 @@ class _TrainingRun:
         chunk = 1
         epochs_run = reported = 0
         stopped_early = False
+        self._snapshot(snapshots, epochs_run)
         while epochs_run < self.config.epochs:
             if in_chunks:
                 chunk_started = time.perf_counter()
-                epochs_run += self._kernel_epochs(epochs_run, chunk)
+                epochs_run += self._kernel_epochs(
+                    epochs_run, _until_due(chunk, epochs_run, snapshots)
+                )
                 chunk = _next_chunk(chunk, time.perf_counter() - chunk_started, progress_interval)
             else:
                 if full_batch:
@@ -349,18 +364,32 @@ class _TrainingRun:
                 epochs_run += 1
                 if stopped_early:
                     break
+            self._snapshot(snapshots, epochs_run)
             now = time.perf_counter()
             if now >= next_report:
                 next_report = now + progress_interval
                 if should_cancel is not None and should_cancel():
                     raise TrainingCancelled(epochs_run)
+                if snapshots is not None:
+                    snapshots.note_newest(epochs_run, self.parameters.vector)
                 if on_progress is not None:
                     on_progress(self._progress(epochs_run, now - started))
                     reported = epochs_run
 
+        if snapshots is not None:
+            snapshots.note_newest(epochs_run, self.parameters.vector)
         if on_progress is not None and reported < epochs_run:
             on_progress(self._progress(epochs_run, time.perf_counter() - started))
         return self._result(epochs_run, stopped_early, time.perf_counter() - started)
+
+    def _snapshot(self, snapshots: SnapshotRecorder | None, epochs_run: int) -> None:
+        """Record the parameters after ``epochs_run`` updates when the schedule wants them."""
+        if snapshots is None or epochs_run < self.next_snapshot:
+            return  # the common case, checked on plain ints: an epoch of NumPy is microseconds
+        if snapshots.due(epochs_run):
+            snapshots.record(epochs_run, self.parameters.vector)
+        due = snapshots.next_due
+        self.next_snapshot = self.config.epochs + 1 if due is None else due
 
     def _result(self, epochs_run: int, stopped_early: bool, seconds: float) -> TrainingResult:
         if self.stopper is not None and self.stopper.best_vector is not None:
@@ -382,6 +411,14 @@ class _TrainingRun:
             stopped_early=stopped_early,
             train_seconds=seconds,
         )
+
+
+def _until_due(chunk: int, epochs_run: int, snapshots: SnapshotRecorder | None) -> int:
+    """``chunk``, cut short so that a kernel call ends at the next scheduled snapshot."""
+    due = None if snapshots is None else snapshots.next_due
+    if due is None or due <= epochs_run:
+        return chunk
+    return min(chunk, due - epochs_run)
 
 
 def _next_chunk(chunk: int, seconds: float, progress_interval: float) -> int:

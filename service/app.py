@@ -17,7 +17,17 @@ from service.metrics import ServiceMetrics
 from service.metrics.middleware import RequestMetricsMiddleware
 from service.metrics.registry import ServiceParts
 from service.model_cache import ModelCache
-from service.routes import events, figures, health, jobs, metrics, models, predictions, web
+from service.routes import (
+    events,
+    figures,
+    health,
+    jobs,
+    metrics,
+    models,
+    predictions,
+    training_figures,
+    web,
+)
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -101,11 +111,13 @@ def create_app(
         jobs.router,
         events.router,
         figures.job_router,
+        training_figures.job_router,
         web.router,
         models.router,
         predictions.model_router,
         predictions.router,
         figures.model_router,
+        training_figures.model_router,
     ):
         app.include_router(router)
     inference.install(app)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.network import Network
 from service.domain.errors import NotFound
-from service.domain.records import LossHistory, ModelDatasets, ModelRecord
+from service.domain.records import LossHistory, ModelDatasets, ModelRecord, ParameterSnapshots
 from service.store.repository import Repository
 
 DEFAULT_CAPACITY = 32
@@ -34,6 +34,8 @@ class LoadedModel:
     repository: Repository
     _history: LossHistory | None = field(default=None, repr=False)
     _datasets: ModelDatasets | None = field(default=None, repr=False)
+    _snapshots: ParameterSnapshots | None = field(default=None, repr=False)
+    _snapshots_read: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def loss_history(self) -> LossHistory:
@@ -42,6 +44,15 @@ class LoadedModel:
             if self._history is None:
                 self._history = self.repository.model_loss_history(self.record.id)
             return self._history
+
+    def snapshots(self) -> ParameterSnapshots | None:
+        """The model's training snapshots (None for a model trained before they were kept),
+        read once."""
+        with self._lock:
+            if not self._snapshots_read:
+                self._snapshots = self.repository.model_snapshots(self.record.id)
+                self._snapshots_read = True
+            return self._snapshots
 
     def datasets(self) -> ModelDatasets:
         """The model's training (and validation) points, read once."""

@@ -31,7 +31,7 @@ METRICS: tuple[Metric, ...] = ("loss", "accuracy")
 
 
 def loss_figure(
-    loss_history: ArrayLike,
+    loss_history: ArrayLike | None,
     validation_loss_history: ArrayLike | None = None,
     max_points: int = 1000,
     *,
@@ -44,12 +44,15 @@ def loss_figure(
     :func:`thin_indices`; the x values are the epoch indices of the points kept, so thinning
     never shifts the curve. The y axis starts at 0 and ends 10 % above the highest value, as
     in the tutorial; a loss figure also has buttons switching its y axis to a log scale.
+    ``loss_history`` may be None when only the validation curve was recorded.
     """
     if metric not in _METRICS:
         raise ConfigError(f"metric: unknown metric {metric!r}; known metrics: loss, accuracy")
     style = _METRICS[metric]
-    training = loss_history_array(loss_history, f"{metric}_history")
-    curves = [(f"Training {style.noun}", training, TRAINING_LOSS_COLOR)]
+    curves = []
+    if loss_history is not None:
+        training = loss_history_array(loss_history, f"{metric}_history")
+        curves.append((f"Training {style.noun}", training, TRAINING_LOSS_COLOR))
     if validation_loss_history is not None:
         validation = loss_history_array(validation_loss_history, f"validation_{metric}_history")
         curves.append((f"Validation {style.noun}", validation, VALIDATION_LOSS_COLOR))

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.arrays import FloatArray
@@ -110,10 +112,39 @@ class ProgressAck:
 
 @dataclass(frozen=True)
 class LossHistory:
-    """Training loss per epoch so far, shape (epochs_run,), and the validation loss if split."""
+    """Training loss per epoch so far, shape (epochs_run,), and the validation loss if split
+    (and the validation accuracy, for models trained since it is stored)."""
 
     loss: FloatArray
     validation_loss: FloatArray | None
+    validation_accuracy: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class ParameterSnapshots:
+    """A run's flat parameter vectors (k, size) after ``epochs`` (k,) updates, increasing."""
+
+    epochs: NDArray[np.int64]
+    vectors: FloatArray
+
+
+@dataclass(frozen=True)
+class LiveParameters:
+    """A job's newest parameters as stored while it trains: after ``epoch`` updates."""
+
+    epoch: int
+    parameters: Parameters
+
+
+@dataclass(frozen=True)
+class JobFigureInputs:
+    """What a running job's figures draw: its configuration and points, its newest parameters
+    (None before the first are stored)."""
+
+    config: JobConfig
+    status: JobStatus
+    training_data: Dataset | None
+    live: LiveParameters | None
 
 
 @dataclass(frozen=True)
@@ -135,6 +166,7 @@ class JobSnapshot:
     losses: FloatArray
     validation_losses: FloatArray | None
     history_version: int
+    live: LiveParameters | None = None
 
 
 class ModelMetrics(BaseModel):
@@ -189,3 +221,4 @@ class NewModel:
     parameters: bytes
     loss_history: bytes
     datasets: bytes
+    snapshots: bytes | None = None

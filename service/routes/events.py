@@ -6,12 +6,18 @@ event's ``id`` is the number of loss values the client has received so far; a cl
 reconnects with ``Last-Event-ID`` gets the rest of the loss history and nothing twice. The
 final event's id carries the suffix ``-end``: a client that reconnects with it has everything
 and gets ``204 No Content``, which tells an EventSource to stop reconnecting.
+
+Beside them, ``snapshot`` events carry the job's newest parameters (epoch, weights, biases) as
+its worker stores them, at most one per ``SNAPSHOT_EVENT_SECONDS``, and the newest one before
+the final event. A snapshot event's id is that of the progress before it (the loss values
+sent so far), so resuming works as before.
 """
 
 import asyncio
 import json
 import math
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -21,8 +27,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.arrays import FloatArray
+from core.serialization import parameters_to_dict
 from service.domain.jobs import JobStatus
-from service.domain.records import JobSnapshot
+from service.domain.records import JobSnapshot, LiveParameters
 from service.event_hub import EventHub
 from service.http.deps import EventHubDep, RepositoryDep, resource_router
 from service.schemas.common import problem_responses
@@ -32,6 +39,11 @@ KEEPALIVE_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 1000
 MAX_LOSSES_PER_EVENT = 10_000
 FINAL_ID_SUFFIX = "-end"
+SNAPSHOT_EVENT_SECONDS = 0.5
+"""Least time between two snapshot events of one stream."""
+MAX_SNAPSHOT_EVENT_PARAMETERS = 20_000
+"""A snapshot event of a network with more parameters carries its epoch alone (weights and
+biases null): fetch GET /jobs/{id}/figures/boundary to draw it."""
 
 router = resource_router("/jobs", "jobs")
 
@@ -83,6 +95,22 @@ def progress_events(snapshot: JobSnapshot, sent: int) -> Iterator[str]:
             return
 
 
+def snapshot_event(live: LiveParameters, sent: int) -> str:
+    """A ``snapshot`` event: the job's newest parameters, with the id of the progress sent."""
+    parameters = live.parameters
+    small = (
+        sum(
+            weights.size + bias.size
+            for weights, bias in zip(parameters.weights, parameters.biases, strict=True)
+        )
+        <= MAX_SNAPSHOT_EVENT_PARAMETERS
+    )
+    data: dict[str, Any] = {"epoch": live.epoch, "weights": None, "biases": None}
+    if small:
+        data |= parameters_to_dict(parameters)
+    return format_event("snapshot", str(sent), data)
+
+
 def final_event(snapshot: JobSnapshot, sent: int) -> str:
     """The event that ends the stream: the job's outcome, its id marked as the last one."""
     data: dict[str, Any] = {"status": str(snapshot.status), "epoch": snapshot.epoch}
@@ -101,6 +129,7 @@ async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterat
     """
     yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
     last_state: tuple[object, ...] | None = None
+    snapshots = _SnapshotPacer()
     async with hub.watch(job_id) as feed:
         while True:
             change = feed.changed
@@ -115,14 +144,47 @@ async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterat
                         for text in progress_events(snapshot, sent):
                             yield text
                         sent = max(sent, len(snapshot.losses))
+                if snapshots.ready(snapshot.live, final=snapshot.status.finished):
+                    assert snapshot.live is not None
+                    yield snapshot_event(snapshot.live, sent)
                 if snapshot.status.finished:
                     yield final_event(snapshot, sent)
                     return
+            wait = min(
+                KEEPALIVE_SECONDS, snapshots.wait(None if snapshot is None else snapshot.live)
+            )
             try:
-                await asyncio.wait_for(change.wait(), KEEPALIVE_SECONDS)
+                await asyncio.wait_for(change.wait(), wait)
             except TimeoutError:
-                hub.ensure_polling()
-                yield ": heartbeat\n\n"
+                if wait == KEEPALIVE_SECONDS:
+                    hub.ensure_polling()
+                    yield ": heartbeat\n\n"
+
+
+class _SnapshotPacer:
+    """Which snapshots one stream sends: each new epoch, at most one per SNAPSHOT_EVENT_SECONDS."""
+
+    def __init__(self) -> None:
+        self.epoch: int | None = None
+        self.sent_at = -math.inf
+
+    def _new(self, live: LiveParameters | None) -> bool:
+        return live is not None and live.epoch != self.epoch
+
+    def ready(self, live: LiveParameters | None, final: bool) -> bool:
+        """Whether to send ``live`` now (and if so, note it as sent)."""
+        now = time.monotonic()
+        if not self._new(live) or (not final and now - self.sent_at < SNAPSHOT_EVENT_SECONDS):
+            return False
+        assert live is not None
+        self.epoch, self.sent_at = live.epoch, now
+        return True
+
+    def wait(self, live: LiveParameters | None) -> float:
+        """Seconds until a held-back snapshot may go (KEEPALIVE_SECONDS when none waits)."""
+        if not self._new(live):
+            return KEEPALIVE_SECONDS
+        return max(0.0, self.sent_at + SNAPSHOT_EVENT_SECONDS - time.monotonic())
 
 
 @dataclass(frozen=True)
@@ -146,7 +208,10 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
         "description": (
             "Server-Sent Events: `progress` (status, epoch, epochs, loss, validation_loss, "
             "fraction, and the loss values since the previous event: `offset`, `losses`, "
-            "`validation_losses`), then one of `succeeded` (model_id), `failed` (error) or "
+            "`validation_losses`); `snapshot` (the newest parameters: `epoch`, `weights`, "
+            f"`biases`; at most one per {SNAPSHOT_EVENT_SECONDS} s, weights and biases null "
+            f"for networks of over {MAX_SNAPSHOT_EVENT_PARAMETERS} parameters); "
+            "then one of `succeeded` (model_id), `failed` (error) or "
             "`cancelled`, after which the stream ends. Each `id` counts the loss values sent "
             f"(the final event's with the suffix `{FINAL_ID_SUFFIX}`); send it back as "
             "`Last-Event-ID` to resume."

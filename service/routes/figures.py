@@ -16,7 +16,8 @@ import numpy as np
 from fastapi import Query, Request, Response
 from starlette.status import HTTP_304_NOT_MODIFIED
 
-from core.figures import boundary_figure, data_figure, loss_figure
+from core.figures import Metric, boundary_figure, data_figure, loss_figure
+from service.domain.errors import WrongState
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
 from service.http.limits import check_limit
 from service.http.responses import FastJSONResponse
@@ -25,7 +26,8 @@ from service.schemas.figures import (
     DEFAULT_BOUNDARY_RESOLUTION,
     DEFAULT_LOSS_POINTS,
     MAX_LOSS_POINTS,
-    BoundaryMode,
+    BoundaryModeQuery,
+    BoundaryResolution,
     Figure,
 )
 from service.settings import Settings
@@ -72,17 +74,37 @@ FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @model_router.get(
     "/loss",
-    summary="The training (and validation) loss per epoch",
-    responses=FIGURE_RESPONSES,
+    summary="The training (and validation) loss per epoch, or the validation accuracy",
+    responses={**FIGURE_RESPONSES, **problem_responses(409)},
 )
 def model_loss_figure(
+    *,
     model_id: str,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
     max_points: MaxPoints = DEFAULT_LOSS_POINTS,
+    metric: Annotated[
+        Metric,
+        Query(
+            description=(
+                "loss: the training and validation loss; accuracy: the validation accuracy "
+                "per epoch (409 for a model without a validation split, or trained before "
+                "it was recorded)"
+            )
+        ),
+    ] = "loss",
 ) -> Response:
     history = cache.get(model_id).loss_history()
+    if metric == "accuracy":
+        if history.validation_accuracy is None:
+            raise WrongState(
+                f"model {model_id!r} has no accuracy per epoch: it is recorded on the "
+                "validation split (validation_fraction above 0), for models trained since "
+                "PlaneNet stores it"
+            )
+        figure = loss_figure(None, history.validation_accuracy, max_points, metric="accuracy")
+        return model_figure_response(request, figure, settings)
     figure = loss_figure(history.loss, history.validation_loss, max_points=max_points)
     return model_figure_response(request, figure, settings)
 
@@ -98,25 +120,8 @@ def model_boundary_figure(
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
-    resolution: Annotated[
-        int | None,
-        Query(
-            ge=2,
-            description=(
-                f"grid points per axis; default {DEFAULT_BOUNDARY_RESOLUTION} (or the limit "
-                "max_boundary_resolution when lower)"
-            ),
-        ),
-    ] = None,
-    mode: Annotated[
-        BoundaryMode,
-        Query(
-            description=(
-                "regions: the two classes' regions and the exact boundary; probability: "
-                "P(class 1); contour: the exact boundary curve alone (a small answer)"
-            )
-        ),
-    ] = "regions",
+    resolution: BoundaryResolution = None,
+    mode: BoundaryModeQuery = "regions",
 ) -> Response:
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)

@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.backprop import FlatParameters
 from core.errors import CoreError, TrainingCancelled, TrainingDiverged
 from core.serialization import parameters_to_bytes
+from core.snapshots import SnapshotRecorder
 from core.training import Progress, TrainingResult, evaluate, train
 from service.domain.errors import InvalidInput, LeaseLost
 from service.domain.heartbeats import HEARTBEAT_SECONDS
@@ -21,7 +23,7 @@ from service.domain.jobs import JobStatus
 from service.domain.records import ClaimedJob, ModelMetrics, NewModel, ProgressAck
 from service.runner.heartbeat import HUNG_TRAINING_SECONDS, Heartbeat, Liveness
 from service.runner.plan import PreparedTraining, prepare_training
-from service.store.codec import encode_datasets, encode_loss_history
+from service.store.codec import encode_datasets, encode_loss_history, encode_snapshots
 from service.store.repository import Repository
 
 PROGRESS_INTERVAL_SECONDS = 0.25
@@ -34,6 +36,9 @@ logger = logging.getLogger("planenet.worker")
 class ProgressReporter:
     """The training callbacks: write progress to the store, and say when to stop.
 
+    Each progress write carries the newest parameters when they changed; each history write
+    the scheduled snapshots, when there are new ones.
+
     Training stops when a cancel is requested, when the lease is lost, or when
     ``interrupted()`` turns true (the worker is shutting down or its server died). Every
     callback touches ``liveness``: the heartbeat stops once it has long been silent.
@@ -45,8 +50,15 @@ class ProgressReporter:
         job: ClaimedJob,
         interrupted: Callable[[], bool],
         liveness: Liveness,
+        *,
+        snapshots: SnapshotRecorder | None = None,
+        layer_sizes: tuple[int, ...] = (),
     ) -> None:
         self.repository = repository
+        self.snapshots = snapshots
+        self.layer_sizes = layer_sizes
+        self._snapshot_epoch: int | None = None
+        self._snapshots_written = 0
         self.job = job
         self.interrupted = interrupted
         self.liveness = liveness
@@ -90,6 +102,7 @@ class ProgressReporter:
                 progress.loss_history[start : progress.epoch],
                 None if validation is None else validation[start : progress.epoch],
             )
+        snapshot, snapshots = self._snapshot_blobs(write_history)
         try:
             self.ack = self.repository.record_progress(
                 self.job.id,
@@ -100,6 +113,8 @@ class ProgressReporter:
                 validation_loss=progress.validation_loss,
                 loss_history=chunk,
                 history_start=start,
+                snapshot=snapshot,
+                snapshots=snapshots,
             )
         except SQLAlchemyError:
             logger.warning(
@@ -108,6 +123,24 @@ class ProgressReporter:
             return
         if chunk is not None and self.ack.lease_held:
             self._history_epoch = progress.epoch
+
+    def _snapshot_blobs(self, write_history: bool) -> tuple[tuple[int, bytes] | None, bytes | None]:
+        """The newest parameters when they changed, and the scheduled snapshots when due."""
+        if self.snapshots is None:
+            return None, None
+        snapshot = None
+        newest = self.snapshots.newest
+        if newest is not None and newest[0] != self._snapshot_epoch:
+            epoch, vector = newest
+            parameters = FlatParameters(self.layer_sizes, vector.copy()).to_parameters()
+            snapshot = (epoch, parameters_to_bytes(parameters))
+            self._snapshot_epoch = epoch
+        snapshots = None
+        recorded = len(self.snapshots.epochs)
+        if write_history and recorded > self._snapshots_written:
+            snapshots = encode_snapshots(self.snapshots.epochs, self.snapshots.vectors)
+            self._snapshots_written = recorded
+        return snapshot, snapshots
 
     def should_cancel(self) -> bool:
         self.liveness.touch()
@@ -160,7 +193,11 @@ def _run(
         prepared = prepare_training(job)
     except InvalidInput as error:
         return _finish(repository, job, JobStatus.FAILED, str(error))
-    reporter = ProgressReporter(repository, job, interrupted, liveness)
+    layer_sizes = prepared.config.layer_sizes
+    recorder = SnapshotRecorder(prepared.config.epochs, FlatParameters(layer_sizes).vector.size)
+    reporter = ProgressReporter(
+        repository, job, interrupted, liveness, snapshots=recorder, layer_sizes=layer_sizes
+    )
     logger.info("training started", extra=log_extra)
     try:
         result = train(
@@ -171,6 +208,7 @@ def _run(
             on_progress=reporter.on_progress,
             should_cancel=reporter.should_cancel,
             progress_interval=PROGRESS_INTERVAL_SECONDS,
+            snapshots=recorder,
         )
     except TrainingCancelled:
         reporter.flush_history()
@@ -187,7 +225,7 @@ def _run(
         logger.exception("training failed unexpectedly", extra=log_extra)
         return _finish(repository, job, JobStatus.FAILED, INTERNAL_FAILURE)
     try:
-        model = _new_model(job, prepared, result)
+        model = _new_model(job, prepared, result, recorder)
         # The loss of the network kept (the best one when stopped early), after training.
         repository.complete_job(
             job.id,
@@ -209,7 +247,9 @@ def _run(
     return JobStatus.SUCCEEDED
 
 
-def _new_model(job: ClaimedJob, prepared: PreparedTraining, result: TrainingResult) -> NewModel:
+def _new_model(
+    job: ClaimedJob, prepared: PreparedTraining, result: TrainingResult, recorder: SnapshotRecorder
+) -> NewModel:
     """The model to store; :class:`TrainingDiverged` when its final loss is not finite.
 
     The last update can still overflow after every recorded loss was finite; such a network
@@ -238,8 +278,11 @@ def _new_model(job: ClaimedJob, prepared: PreparedTraining, result: TrainingResu
         config=job.config,
         metrics=metrics,
         parameters=parameters_to_bytes(result.network.parameters),
-        loss_history=encode_loss_history(result.loss_history, result.validation_loss_history),
+        loss_history=encode_loss_history(
+            result.loss_history, result.validation_loss_history, result.validation_accuracy_history
+        ),
         datasets=encode_datasets(prepared.train_set, prepared.validation_set),
+        snapshots=encode_snapshots(recorder.epochs, recorder.vectors),
     )
 
 

@@ -14,7 +14,7 @@ from core.generators import generate
 from core.parameters import Parameters
 from service.domain.errors import InvalidInput
 from service.domain.records import ClaimedJob
-from service.domain.training import GeneratorData
+from service.domain.training import GeneratorData, JobConfig
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,17 @@ def prepare_training(job: ClaimedJob) -> PreparedTraining:
         core_config = config.core_config()
     except CoreError as error:
         raise InvalidInput.at("body", error) from None
+    dataset, train_set, validation_set = job_datasets(config, job.training_data)
+    return PreparedTraining(core_config, dataset, train_set, validation_set, job.initial_parameters)
+
+
+def job_datasets(
+    config: JobConfig, training_data: Dataset | None
+) -> tuple[Dataset, Dataset, Dataset | None]:
+    """A job's points, and their training and validation sets; :class:`InvalidInput` naming
+    the field when they cannot be built."""
     try:
-        dataset = _dataset(job)
+        dataset = _dataset(config, training_data)
     except CoreError as error:
         raise InvalidInput.at("body.data", error) from None
     try:
@@ -45,14 +54,14 @@ def prepare_training(job: ClaimedJob) -> PreparedTraining:
         )
     except CoreError as error:
         raise InvalidInput.at("body", error) from None
-    return PreparedTraining(core_config, dataset, train_set, validation_set, job.initial_parameters)
+    return dataset, train_set, validation_set
 
 
-def _dataset(job: ClaimedJob) -> Dataset:
+def _dataset(config: JobConfig, training_data: Dataset | None) -> Dataset:
     """The job's points: those it was given, or those its generator draws."""
-    data = job.config.data
+    data = config.data
     if isinstance(data, GeneratorData):
         return generate(data.generator, data.n_samples, data.noise, data.seed)
-    if job.training_data is None:
+    if training_data is None:
         raise InvalidInput([("body.data", "the job's points are missing from the store")])
-    return job.training_data
+    return training_data

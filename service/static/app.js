@@ -9,6 +9,7 @@ import { createModelList } from "./model-list.js";
 import { NO_PLOTLY, createModelView } from "./model-view.js";
 import { draw, drawLossCurve, fitted, plotNote, plotlyReady } from "./plots.js";
 import { watchByPolling, watchWithEventSource, watchWithFetch } from "./stream.js";
+import { createTrainingView } from "./training-view.js";
 
 const REDRAW_MS = 150;
 
@@ -32,6 +33,9 @@ const el = {
   modelList: $("model-list"),
   modelsNote: $("models-note"),
   refreshModels: $("refresh-models"),
+  replayButton: $("replay-button"),
+  replayPlot: $("replay-plot"),
+  neuronPlot: $("neuron-plot"),
 };
 
 const state = {
@@ -45,7 +49,13 @@ const state = {
 useKeyFrom(() => el.apiKey.value);
 
 const models = createModelList(el, { onChoose: showChosenModel });
-const modelView = createModelView(el, { onOpened: models.markCurrent });
+const trainingView = createTrainingView(el);
+const modelView = createModelView(el, {
+  onOpened: (modelId) => {
+    models.markCurrent(modelId);
+    trainingView.showModel(modelId);
+  },
+});
 
 /* ---- the live loss curve ---- */
 
@@ -95,6 +105,7 @@ function showProgress(data) {
 
 function jobEnded() {
   stopWatching();
+  trainingView.stopLive();
   setRunning(false);
   if (state.losses.length) drawLoss();
 }
@@ -107,6 +118,9 @@ const handlers = {
       scheduleLossRedraw();
     }
     showProgress(data);
+  },
+  snapshot(data) {
+    if (state.job) trainingView.snapshot(state.job.id, data);
   },
   succeeded(data) {
     jobEnded();
@@ -127,6 +141,7 @@ const handlers = {
 };
 
 function stopWatching() {
+  trainingView.stopLive();
   if (state.watch) state.watch.close();
   state.watch = null;
 }

@@ -50,12 +50,31 @@ function show(control, value) {
   }
 }
 
+/** A checkbox per choice the schema's array items allow, the default ones checked. */
+function showChoices(group, property) {
+  const chosen = new Set(defaultOf(property) || []);
+  for (const old of group.querySelectorAll("label")) old.remove();
+  for (const choice of (property.items && property.items.enum) || []) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = choice;
+    box.checked = chosen.has(choice);
+    label.append(box, ` ${choice}`);
+    group.append(label);
+  }
+}
+
 /** Fill every control marked ``data-field`` with the API's default and bounds for it. */
 export async function applyTrainingDefaults(form) {
   const schema = await trainingSchema();
   for (const control of form.querySelectorAll("[data-field]")) {
     const property = propertyAt(schema, control.dataset.field);
     if (!property) continue;
+    if (control.dataset.kind === "choices") {
+      showChoices(control, property);
+      continue;
+    }
     show(control, defaultOf(property));
     if ("maxLength" in property) control.maxLength = property.maxLength;
     if (control.type === "number") {

@@ -80,7 +80,14 @@ export function readTrainingForm() {
     batch_size: readNumber("batch-size", "batch_size", errors, { integer: true, optional: true }),
     seed: readNumber("seed", "seed", errors, { integer: true, optional: true }),
     validation_fraction: readNumber("validation-fraction", "validation_fraction", errors, { optional: true }) ?? 0,
+    l2: readNumber("l2", "l2", errors, { optional: true }) ?? 0,
+    l1: readNumber("l1", "l1", errors, { optional: true }) ?? 0,
   };
+  const featureBoxes = [...document.querySelectorAll("#features input")];
+  if (featureBoxes.length) {
+    body.features = featureBoxes.filter((box) => box.checked).map((box) => box.value);
+    if (!body.features.length) errors.push({ field: "features", message: "choose at least one input feature" });
+  }
   const name = $("name").value.trim();
   if (name) body.name = name;
   if (errors.length) throw new FormError(errors);

@@ -40,6 +40,7 @@ export function createModelView(el, { onOpened }) {
     if (!state.boundary) return;
     const layout = fitted(state.boundary, { hovermode: "closest", clickmode: "event" });
     await draw(el.boundaryPlot, [...state.boundary.data, predictionTrace(state.predicted)], layout);
+    Object.assign(el.boundaryPlot.dataset, { source: "model", epoch: "" });
     if (!state.clickBound && plotlyReady()) {
       el.boundaryPlot.on("plotly_click", onBoundaryClick);
       state.clickBound = true;

@@ -1,24 +1,36 @@
-"""Encoding of the stored arrays (loss histories, datasets) as the core's compact npz bytes."""
+"""Encoding of the stored arrays (loss histories, datasets, snapshots) as compact npz bytes."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.arrays import FloatArray
 from core.dataset import Dataset
 from core.serialization import arrays_from_bytes, arrays_to_bytes
-from service.domain.records import LossHistory, ModelDatasets
+from service.domain.records import LossHistory, ModelDatasets, ParameterSnapshots
 
 
-def encode_loss_history(loss: FloatArray, validation_loss: FloatArray | None = None) -> bytes:
-    """Bytes of a loss history: ``loss`` (epochs_run,), ``validation_loss`` the same or None."""
+def encode_loss_history(
+    loss: FloatArray,
+    validation_loss: FloatArray | None = None,
+    validation_accuracy: FloatArray | None = None,
+) -> bytes:
+    """Bytes of a loss history: ``loss`` (epochs_run,), ``validation_loss`` and
+    ``validation_accuracy`` the same or None."""
     arrays = {"loss": np.asarray(loss, dtype=np.float64)}
     if validation_loss is not None:
         arrays["validation_loss"] = np.asarray(validation_loss, dtype=np.float64)
+    if validation_accuracy is not None:
+        arrays["validation_accuracy"] = np.asarray(validation_accuracy, dtype=np.float64)
     return arrays_to_bytes(arrays)
 
 
 def decode_loss_history(data: bytes) -> LossHistory:
     arrays = arrays_from_bytes(data)
-    return LossHistory(loss=arrays["loss"], validation_loss=arrays.get("validation_loss"))
+    return LossHistory(
+        loss=arrays["loss"],
+        validation_loss=arrays.get("validation_loss"),
+        validation_accuracy=arrays.get("validation_accuracy"),
+    )
 
 
 def encode_dataset(dataset: Dataset) -> bytes:
@@ -47,3 +59,15 @@ def decode_datasets(data: bytes) -> ModelDatasets:
         return ModelDatasets(train_set, None)
     validation_set = Dataset(points=arrays["validation_points"], labels=arrays["validation_labels"])
     return ModelDatasets(train_set, validation_set)
+
+
+def encode_snapshots(epochs: NDArray[np.int64], vectors: FloatArray) -> bytes:
+    """Bytes of parameter snapshots: ``epochs`` (k,) and the flat ``vectors`` (k, size)."""
+    return arrays_to_bytes(
+        {"epochs": np.asarray(epochs, dtype=np.int64), "vectors": np.asarray(vectors)}
+    )
+
+
+def decode_snapshots(data: bytes) -> ParameterSnapshots:
+    arrays = arrays_from_bytes(data)
+    return ParameterSnapshots(epochs=arrays["epochs"], vectors=arrays["vectors"])

@@ -8,7 +8,9 @@ write and at least every few seconds while it holds the job (see service.store.r
 Every time written here is the database's (service.store.clock), never a host's.
 """
 
-import uuid
+import secrets
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import Update, func, select, text, update
@@ -48,9 +50,22 @@ JOBS_CHANNEL = "planenet_jobs"
 QUEUE_LOCK_KEY = 0x504C414E4551
 
 
+_id_lock = threading.Lock()
+_last_id_time = 0
+
+
 def new_id() -> str:
-    """A fresh random id: 32 lowercase hex digits."""
-    return uuid.uuid4().hex
+    """A fresh id: 32 lowercase hex digits, the first 16 a time that grows with every id.
+
+    Lists order by creation time and then by id, and the store's clock counts milliseconds
+    (SQLite's), so ids made in the same millisecond must sort in the order they were made;
+    the last 16 digits are random, so an id cannot be guessed from another.
+    """
+    global _last_id_time  # noqa: PLW0603 - one counter per process, under its lock
+    with _id_lock:
+        _last_id_time = max(time.time_ns(), _last_id_time + 1)
+        stamp = _last_id_time
+    return f"{stamp:016x}{secrets.randbits(64):016x}"
 
 
 class JobStore:
@@ -216,13 +231,18 @@ class JobStore:
         validation_loss: float | None,
         loss_history: bytes | None = None,
         history_start: int = 0,
+        snapshot: tuple[int, bytes] | None = None,
+        snapshots: bytes | None = None,
     ) -> ProgressAck:
         """Write a running job's progress, and append a chunk of its loss history when given.
 
         ``loss_history`` holds the losses from epoch ``history_start + 1`` on (the epochs since
-        the previous chunk): the write costs the same however long the job has run. This is
-        also a heartbeat. Returns whether the lease still holds and whether a cancel was asked
-        for.
+        the previous chunk): the write costs the same however long the job has run.
+        ``snapshot`` is the newest parameters (epoch, core bytes), ``snapshots`` the scheduled
+        ones so far (see :func:`service.store.codec.encode_snapshots`), each when given.
+
+        This is also a heartbeat. Returns whether the lease still holds and whether a cancel
+        was asked for.
         """
         values: dict[str, Any] = {
             "epoch": epoch,
@@ -233,6 +253,10 @@ class JobStore:
         }
         if loss_history is not None:
             values["history_version"] = JobRow.history_version + 1
+        if snapshot is not None:
+            values["snapshot_epoch"], values["snapshot"] = snapshot
+        if snapshots is not None:
+            values["snapshots"] = snapshots
         with self.database.writing() as session:
             written = session.execute(
                 _held(job_id, lease)
@@ -278,6 +302,7 @@ class JobStore:
             parameters=model.parameters,
             loss_history=model.loss_history,
             datasets=model.datasets,
+            snapshots=model.snapshots,
         )
         with self.database.writing() as session:
             marked = session.execute(
@@ -290,6 +315,7 @@ class JobStore:
                     epoch=epochs_run,
                     loss=final_loss,
                     history_version=JobRow.history_version + 1,
+                    snapshots=model.snapshots,
                     lease=None,
                 )
                 .returning(JobRow.history_version)

@@ -3,7 +3,8 @@
 Routes and workers call its methods and get plain records back (service.domain.records);
 every write is one transaction. The operations live in service.store.jobs,
 service.store.recovery, service.store.models, service.store.snapshots and
-service.store.stats; this class joins them and adds the readiness check.
+service.store.stats and service.store.figure_inputs; this class joins them and adds the
+readiness check.
 """
 
 import logging
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.domain.errors import NotReady
 from service.store.database import Database
+from service.store.figure_inputs import FigureInputStore
 from service.store.jobs import JobStore
 from service.store.models import ModelStore
 from service.store.recovery import RecoveryStore
@@ -22,7 +24,7 @@ from service.store.stats import StatsStore
 logger = logging.getLogger("planenet.store")
 
 
-class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore, StatsStore):
+class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore, StatsStore, FigureInputStore):
     """Jobs and models over one :class:`Database`; safe to share between threads."""
 
     def __init__(self, database: Database) -> None:

@@ -3,17 +3,20 @@
 Watchers poll jobs a few times a second while their workers report progress (epoch, loss)
 about as often, and append a chunk of loss history about once a second. A snapshot pairs the
 progress with the loss history of the same transaction, and reads and decodes only the chunks
-stored since the previous snapshot, so a poll costs O(jobs), not O(epochs).
+stored since the previous snapshot, so a poll costs O(jobs), not O(epochs). The newest
+parameters are fetched and decoded only when their epoch changed.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.arrays import FloatArray
+from core.serialization import parameters_from_bytes
 from service.domain.errors import NotFound
 from service.domain.jobs import JobStatus
-from service.domain.records import JobSnapshot
+from service.domain.records import JobSnapshot, LiveParameters
 from service.store.codec import decode_loss_history
 from service.store.database import Database
 from service.store.history import NO_LOSSES, StoredChunk, chunks_after, laid_end_to_end
@@ -30,6 +33,7 @@ _PROGRESS_COLUMNS = (
     JobRow.error,
     JobRow.progress_at,
     JobRow.history_version,
+    JobRow.snapshot_epoch,
 )
 
 
@@ -74,6 +78,9 @@ class SnapshotStore:
                 if (kept := previous[row.id]) is None or kept.history_version != row.history_version
             }
             news = chunks_after(session, stale)
+            live = _new_live_parameters(
+                session, [(row.id, row.snapshot_epoch) for row in rows], previous
+            )
         snapshots: dict[str, JobSnapshot] = {}
         for row in rows:
             kept = previous[row.id]
@@ -98,6 +105,7 @@ class SnapshotStore:
                 losses=losses,
                 validation_losses=validation_losses,
                 history_version=history_version,
+                live=live.get(row.id, None if kept is None else kept.live),
             )
         return snapshots
 
@@ -125,3 +133,28 @@ def _grown(
         )
         version = chunks[-1].seq + 1
     return losses, validation_losses, version
+
+
+def _new_live_parameters(
+    session: Session,
+    epochs: Sequence[tuple[str, int | None]],
+    previous: Mapping[str, JobSnapshot | None],
+) -> dict[str, LiveParameters | None]:
+    """The newest parameters of the jobs whose snapshot epoch differs from their previous one."""
+    changed = []
+    for job_id, epoch in epochs:
+        kept = previous[job_id]
+        kept_epoch = None if kept is None or kept.live is None else kept.live.epoch
+        if epoch != kept_epoch:
+            changed.append(job_id)
+    if not changed:
+        return {}
+    query = select(JobRow.id, JobRow.snapshot_epoch, JobRow.snapshot)
+    found: dict[str, LiveParameters | None] = {}
+    for job_id, epoch, blob in session.execute(query.where(JobRow.id.in_(changed))):
+        found[job_id] = (
+            None
+            if epoch is None or blob is None
+            else LiveParameters(epoch, parameters_from_bytes(blob))
+        )
+    return found

@@ -66,6 +66,11 @@ class JobRow(Base):
     model_id: Mapped[str | None] = mapped_column(String(32))
     lease: Mapped[str | None] = mapped_column(String(32))
     worker: Mapped[str | None] = mapped_column(String(200))
+    # Parameter snapshots (revision 0002): the newest parameters, written with every progress
+    # write, and the scheduled ones for a replay, written with the loss history.
+    snapshot_epoch: Mapped[int | None] = mapped_column()
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    snapshots: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     __table_args__ = (
         Index("ix_jobs_created_at", "created_at"),
@@ -103,5 +108,7 @@ class ModelRow(Base):
     parameters: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     loss_history: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     datasets: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The training's parameter snapshots (revision 0002); null for models trained before it.
+    snapshots: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     __table_args__ = (Index("ix_models_created_at", "created_at"),)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from core.features import DEFAULT_FEATURES, FEATURES
 from core.generators import DEFAULT_GENERATOR, DEFAULT_N_SAMPLES
 from service.domain.training import TUTORIAL
 from tests.e2e.browser import browser_context, chromium_executable
@@ -189,3 +190,85 @@ def test_page_shows_api_errors_and_sends_the_pasted_key(
     with server.client(headers={"X-API-Key": API_KEY}) as client:
         answer = client.post(f"/models/{model_id}/predict", json={"points": [[1.5, 0.5]]}).json()
     assert float(shown["probability"]) == pytest.approx(answer["probabilities"][0])
+
+
+# The plotted boundary while a job trains: its epoch and its traces' shape, once they differ
+# from ``before`` (the shape last seen); else null.
+LIVE_BOUNDARY = """(before) => {
+  const plot = document.getElementById("boundary-plot");
+  if (plot.dataset.source !== "job" || !plot.data) return null;
+  const shape = JSON.stringify(plot.data.slice(0, 2).map((trace) => [trace.z, trace.x, trace.y]));
+  return shape !== before ? { epoch: Number(plot.dataset.epoch), shape } : null;
+}"""
+MODEL_BOUNDARY = """() => {
+  const plot = document.getElementById("boundary-plot");
+  if (plot.dataset.source !== "model" || !plot.data) return null;
+  return plot.data.slice(0, 2).map((trace) => [trace.z, trace.x, trace.y]);
+}"""
+REPLAY_READY = """() => {
+  const plot = document.getElementById("replay-plot");
+  const frames = plot._transitionData && plot._transitionData._frames;
+  const slider = plot.querySelector(".slider-container");
+  if (!plot.dataset.model || !frames || !frames.length || !slider) return null;
+  window.replayEnded = false;
+  plot.on("plotly_animated", () => { window.replayEnded = true; });
+  return frames.length;
+}"""
+NEURON_MAPS = """() => {
+  const plot = document.getElementById("neuron-plot");
+  if (!plot.dataset.model || !plot.data || !plot.querySelector(".main-svg")) return null;
+  return plot.data.filter((trace) => trace.type === "heatmap").length;
+}"""
+
+
+def test_page_redraws_the_boundary_while_training_then_replays_and_shows_neurons(
+    planenet_server: ServerFactory, browser_context: Any
+) -> None:
+    server = planenet_server(workers=1)
+    page = browser_context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: page_errors.append(message.text) if message.type == "error" else None,
+    )
+    page.goto(f"{server.base_url}/")
+    page.wait_for_function("() => !document.getElementById('training-fields').disabled")
+    # The feature choices and their defaults come from the API's OpenAPI document.
+    boxes = page.locator("#features input")
+    assert sorted(boxes.evaluate_all("(all) => all.map((box) => box.value)")) == sorted(FEATURES)
+    checked = boxes.evaluate_all(
+        "(all) => all.filter((box) => box.checked).map((box) => box.value)"
+    )
+    assert checked == list(DEFAULT_FEATURES)
+    fill_training_form(page)
+    page.fill("#epochs", "6000")
+    page.check("#features input[value='x1*x2']")
+    page.fill("#l1", "0.001")
+    page.click("#start-button")
+
+    first = page.wait_for_function(LIVE_BOUNDARY, arg="").json_value()
+    second = page.wait_for_function(LIVE_BOUNDARY, arg=first["shape"]).json_value()
+    assert 0 <= first["epoch"] < second["epoch"] < 6000
+    assert first["shape"] != second["shape"]
+
+    page.wait_for_function("() => document.getElementById('status').dataset.state === 'succeeded'")
+    drawn = page.wait_for_function(MODEL_BOUNDARY).json_value()
+    model_id = page.evaluate("() => location.hash").removeprefix("#model=")
+    with server.client() as client:
+        model = client.get(f"/models/{model_id}").json()
+        figure = client.get(f"/models/{model_id}/figures/boundary").json()
+    assert model["config"]["features"] == ["x1", "x1*x2", "x2"]
+    assert model["config"]["l1"] == 0.001
+    assert drawn == [[trace.get("z"), trace["x"], trace["y"]] for trace in figure["data"][:2]]
+
+    assert page.wait_for_function(NEURON_MAPS).json_value() == 8 + 8 + 1
+    page.click("#replay-button")
+    frames = page.wait_for_function(REPLAY_READY).json_value()
+    assert 2 <= frames <= 200
+    page.locator("#replay-plot .updatemenu-button", has_text="Play").click()
+    page.wait_for_function("() => window.replayEnded === true")
+    active = page.evaluate("() => document.getElementById('replay-plot').layout.sliders[0].active")
+    assert active == frames - 1
+    assert page_errors == []

@@ -169,6 +169,21 @@ async def test_after_the_upgrade_every_model_answers_exactly_as_in_v1(
     assert kinds == {"generated", "given-points", "validation-split", "initial-parameters"}
 
 
+@pytest.mark.anyio
+async def test_models_from_before_snapshots_have_neuron_maps_but_no_replay(
+    v1_url: str, tmp_path: Path
+) -> None:
+    """Revision 0002 keeps snapshots from then on: an older model's replay is a clear 409."""
+    async with serve(settings_on(v1_url, tmp_path)) as client:
+        for model_id in v1_answers()["models"]:
+            replay = await client.get(f"/models/{model_id}/figures/training")
+            assert replay.status_code == 409
+            assert "before PlaneNet kept training snapshots" in replay.json()["detail"]
+            neurons = await client.get(f"/models/{model_id}/figures/neurons")
+            assert neurons.status_code == 200
+            assert neurons.json()["data"]
+
+
 def test_the_first_revision_makes_exactly_v1s_sqlite_tables(tmp_path: Path) -> None:
     v1_schema = schema_of_sqlite(
         Path(load_v1_sqlite(tmp_path / "v1.db").removeprefix("sqlite:///"))

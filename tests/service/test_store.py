@@ -19,6 +19,7 @@ from service.domain.jobs import JobStatus
 from service.domain.records import ModelMetrics, NewModel
 from service.store.codec import encode_datasets, encode_loss_history
 from service.store.database import Database, json_text
+from service.store.jobs import new_id
 from service.store.repository import Repository
 from service.store.tables import Base
 from tests.helpers.databases import on_every_database
@@ -359,3 +360,12 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
         "models",
     ]
     assert train_one(Repository(database))
+
+
+def test_ids_sort_in_the_order_they_were_made_even_within_one_millisecond() -> None:
+    ids = [new_id() for _ in range(2000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert all(len(job_id) == 32 and int(job_id, 16) >= 0 for job_id in ids)
+    # The random half differs even between ids made one after the other.
+    assert len({job_id[16:] for job_id in ids}) == len(ids)

@@ -271,3 +271,31 @@ async def test_a_queued_job_has_an_empty_loss_figure(tmp_path: Path) -> None:
         go.Figure(figure)
         (training,) = figure["data"]
         assert training["x"] == training["y"] == []
+
+
+@pytest.mark.parametrize("mode", ["contour", "regions"])
+async def test_every_vertex_of_the_boundary_curve_predicts_one_half(
+    trained: Trained, mode: str
+) -> None:
+    """The curve's vertices, sent back through /predict, lie within 1e-6 of probability 0.5."""
+    path = f"/models/{trained.model_id}/figures/boundary"
+    figure = await get_figure(trained.client, path, resolution=60, mode=mode)
+    (curve,) = [trace for trace in figure["data"] if trace.get("mode") == "lines"]
+    vertices = [[x, y] for x, y in zip(curve["x"], curve["y"], strict=True) if x is not None]
+    assert len(vertices) >= 2
+    answer = await trained.client.post(
+        f"/models/{trained.model_id}/predict", json={"points": vertices}
+    )
+    probabilities = np.array(answer.json()["probabilities"])
+    assert np.abs(probabilities - 0.5).max() <= 1e-6
+
+
+async def test_the_contour_mode_is_at_most_a_fifth_of_the_probability_heatmap(
+    trained: Trained,
+) -> None:
+    path = f"/models/{trained.model_id}/figures/boundary"
+    sizes = {
+        mode: len((await trained.client.get(path, params={"mode": mode})).content)
+        for mode in ("contour", "probability")
+    }
+    assert sizes["contour"] * 5 <= sizes["probability"]

@@ -23,7 +23,7 @@ VENV_DIR = CACHE_DIR / "baseline-venv"
 REQUIREMENTS = ("fastapi[standard]", "numpy")
 STARTUP_SECONDS = 30.0
 
-APP_SOURCE = '''\
+APP_SOURCE = """\
 import json
 
 import numpy as np
@@ -53,7 +53,7 @@ async def predict(body: Points):
 @app.get("/healthz")
 async def healthz():
     return {"status": "ok"}
-'''
+"""
 
 
 def baseline_python() -> Path:

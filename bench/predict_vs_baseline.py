@@ -42,6 +42,7 @@ def json_body(content: dict[str, Any]) -> bytes:
 def compare(
     label: str,
     method: str,
+    *,
     paths: tuple[str, str],
     bodies: tuple[bytes | None, bytes | None],
     servers: tuple[tuple[str, int], tuple[str, int]],
@@ -129,17 +130,25 @@ def run_all(server: ServerProcess, seconds: float, repeats: int, epochs: int) ->
     points = np.random.default_rng(0).normal(size=(BIG_REQUEST_POINTS, 2)).tolist()
     port = free_port()
     with running_baseline(parameters, port) as baseline:
-        servers = ((f"http://127.0.0.1:{port}", baseline.pid), (server.base_url, server.process.pid))
+        baseline_url = f"http://127.0.0.1:{port}"
+        servers = ((baseline_url, baseline.pid), (server.base_url, server.process.pid))
         print(f"planenet serve (make run's settings) vs. baseline, wrk for {seconds:g} s each:")
         compare(
             "POST /predict, 1 point",
             "POST",
-            ("/predict", f"/models/{model_id}/predict"),
-            (json_body({"points": point}), json_body({"points": point})),
-            servers,
-            seconds,
+            paths=("/predict", f"/models/{model_id}/predict"),
+            bodies=(json_body({"points": point}), json_body({"points": point})),
+            servers=servers,
+            seconds=seconds,
         )
-        compare("GET /healthz", "GET", ("/healthz", "/healthz"), (None, None), servers, seconds)
+        compare(
+            "GET /healthz",
+            "GET",
+            paths=("/healthz", "/healthz"),
+            bodies=(None, None),
+            servers=servers,
+            seconds=seconds,
+        )
         baseline_big = big_request_seconds(servers[0][0], json_body({"points": points}), repeats)
     planenet_big = big_request_seconds(
         server.base_url, json_body({"model_id": model_id, "points": points}), repeats

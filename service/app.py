@@ -13,6 +13,7 @@ from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.model_cache import ModelCache
 from service.routes import events, figures, health, jobs, models, predictions, web
+from service.routes.hot_paths import HotPaths
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -100,6 +101,7 @@ def create_app(
         app.include_router(router)
 
     # The last added middleware is the outermost: logging sees every request and response.
+    app.add_middleware(HotPaths, state=app.state, settings=settings)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -106,11 +106,15 @@ def boundary_figure(client: httpx.Client, model_id: str, repeats: int) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="shorter measurements (~1 min)")
+    parser.add_argument(
+        "--http-workers", type=int, help="PlaneNet's API processes (default: make run's)"
+    )
     args = parser.parse_args()
+    flags = [] if args.http_workers is None else ["--http-workers", str(args.http_workers)]
     seconds, repeats, epochs = (2.0, 3, 2000) if args.quick else (5.0, 7, 20_000)
     print(f"baseline: {installed_versions()}; {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as data_dir:
-        server = ServerProcess(data_dir=Path(data_dir) / "data", port=free_port())
+        server = ServerProcess(data_dir=Path(data_dir) / "data", port=free_port(), flags=flags)
         server.start()
         try:
             run_all(server, seconds, repeats, epochs)

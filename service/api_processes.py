@@ -34,7 +34,7 @@ from service.store.repository import Repository
 
 logger = logging.getLogger("planenet.serve")
 
-PROCESS_HEALTHCHECK_SECONDS = 30.0
+PROCESS_HEALTHCHECK_SECONDS = 30
 """How long an API process may take to answer its supervisor (e.g. importing at start-up on a
 busy machine) before it is taken to be hung and replaced."""
 

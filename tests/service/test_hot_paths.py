@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.app import create_app
+from service.http.body_limit import BodyLimitMiddleware
+from service.http.request_log import RequestLogMiddleware
 from service.routes.hot_paths import HotPaths
 from service.settings import Settings
 from tests.helpers.app import BASE_URL, QUICK_JOB, await_job, make_settings, serve
@@ -86,7 +88,8 @@ def without_request_id(headers: httpx.Headers) -> list[tuple[str, str]]:
 
 def without_hot_paths(settings: Settings) -> FastAPI:
     app = create_app(settings)
-    app.user_middleware = [entry for entry in app.user_middleware if entry.cls is not HotPaths]
+    hot_paths: Any = HotPaths
+    app.user_middleware = [entry for entry in app.user_middleware if entry.cls is not hot_paths]
     return app
 
 
@@ -271,6 +274,7 @@ async def test_the_api_documentation_is_unchanged(pair: Pair) -> None:
 
 
 def test_the_hot_paths_sit_inside_the_request_log_and_body_limit(tmp_path: Path) -> None:
-    names = [entry.cls.__name__ for entry in create_app(make_settings(tmp_path)).user_middleware]
-    assert names.index("HotPaths") > names.index("BodyLimitMiddleware")
-    assert names.index("HotPaths") > names.index("RequestLogMiddleware")
+    # user_middleware lists the outermost first.
+    layers: list[Any] = [entry.cls for entry in create_app(make_settings(tmp_path)).user_middleware]
+    assert layers.index(HotPaths) > layers.index(BodyLimitMiddleware)
+    assert layers.index(HotPaths) > layers.index(RequestLogMiddleware)

@@ -139,3 +139,9 @@ def _parse(output: str, server_cpu: float, wrk_cpu: float, seconds: float) -> Lo
 def _milliseconds(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def median_result(results: list[LoadResult]) -> LoadResult:
+    """The run with the median requests per second (the upper one of an even count)."""
+    ordered = sorted(results, key=lambda result: result.requests_per_second)
+    return ordered[len(ordered) // 2]

@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 
 from bench.baseline import installed_versions, running_baseline
-from bench.load import LoadResult, run_wrk
+from bench.load import LoadResult, median_result, run_wrk
 from tests.helpers.server import ServerProcess, free_port, wait_for_job
 
 BIG_REQUEST_POINTS = 100_000
@@ -47,22 +47,27 @@ def compare(
     bodies: tuple[bytes | None, bytes | None],
     servers: tuple[tuple[str, int], tuple[str, int]],
     seconds: float,
+    rounds: int,
 ) -> None:
-    """Load the baseline and PlaneNet alike at each connection count; print both and ratios."""
+    """Load the baseline and PlaneNet in turn, ``rounds`` times at each connection count;
+    print each side's median round and the ratios."""
     for connections in CONNECTIONS:
-        results: list[LoadResult] = []
-        for (base_url, pid), path, body in zip(servers, paths, bodies, strict=True):
-            results.append(
-                run_wrk(
-                    base_url + path,
-                    method,
-                    body,
-                    connections=connections,
-                    seconds=seconds,
-                    server_pid=pid,
+        results: tuple[list[LoadResult], list[LoadResult]] = ([], [])
+        for _ in range(rounds):
+            for side, (base_url, pid), path, body in zip(
+                results, servers, paths, bodies, strict=True
+            ):
+                side.append(
+                    run_wrk(
+                        base_url + path,
+                        method,
+                        body,
+                        connections=connections,
+                        seconds=seconds,
+                        server_pid=pid,
+                    )
                 )
-            )
-        baseline, planenet = results
+        baseline, planenet = (median_result(side) for side in results)
         print(baseline.line(f"{label}, c={connections}, baseline"))
         print(planenet.line(f"{label}, c={connections}, PlaneNet"))
         ratio = planenet.requests_per_second / baseline.requests_per_second
@@ -111,18 +116,19 @@ def main() -> None:
     )
     args = parser.parse_args()
     flags = [] if args.http_workers is None else ["--http-workers", str(args.http_workers)]
-    seconds, repeats, epochs = (2.0, 3, 2000) if args.quick else (5.0, 7, 20_000)
-    print(f"baseline: {installed_versions()}; {os.cpu_count()} CPUs")
+    seconds, rounds, repeats, epochs = (2.0, 1, 3, 2000) if args.quick else (4.0, 3, 7, 20_000)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"baseline: {installed_versions()}; {os.cpu_count()} CPUs, load average {load}")
     with tempfile.TemporaryDirectory() as data_dir:
         server = ServerProcess(data_dir=Path(data_dir) / "data", port=free_port(), flags=flags)
         server.start()
         try:
-            run_all(server, seconds, repeats, epochs)
+            run_all(server, seconds, rounds, repeats, epochs)
         finally:
             server.stop()
 
 
-def run_all(server: ServerProcess, seconds: float, repeats: int, epochs: int) -> None:
+def run_all(server: ServerProcess, seconds: float, rounds: int, repeats: int, epochs: int) -> None:
     """Every measurement, on a started PlaneNet and a baseline serving the same model."""
     assert server.process is not None
     client = httpx.Client(base_url=server.base_url, timeout=120.0)
@@ -136,7 +142,10 @@ def run_all(server: ServerProcess, seconds: float, repeats: int, epochs: int) ->
     with running_baseline(parameters, port) as baseline:
         baseline_url = f"http://127.0.0.1:{port}"
         servers = ((baseline_url, baseline.pid), (server.base_url, server.process.pid))
-        print(f"planenet serve (make run's settings) vs. baseline, wrk for {seconds:g} s each:")
+        print(
+            f"planenet serve {' '.join(server.flags) or '(make run)'} vs. baseline, wrk for "
+            f"{seconds:g} s each, median of {rounds} alternating round(s):"
+        )
         compare(
             "POST /predict, 1 point",
             "POST",
@@ -144,6 +153,7 @@ def run_all(server: ServerProcess, seconds: float, repeats: int, epochs: int) ->
             bodies=(json_body({"points": point}), json_body({"points": point})),
             servers=servers,
             seconds=seconds,
+            rounds=rounds,
         )
         compare(
             "GET /healthz",
@@ -152,6 +162,7 @@ def run_all(server: ServerProcess, seconds: float, repeats: int, epochs: int) ->
             bodies=(None, None),
             servers=servers,
             seconds=seconds,
+            rounds=rounds,
         )
         baseline_big = big_request_seconds(servers[0][0], json_body({"points": points}), repeats)
     planenet_big = big_request_seconds(

@@ -102,7 +102,7 @@ def boundary_figure(
     ``X-Request-ID`` to find them); the request's, the whole round trip over loopback.
     """
     path = f"/models/{model_id}/figures/boundary?resolution={BOUNDARY_RESOLUTION}"
-    timings, size, request_ids = [], 0, set()
+    timings, size, wanted = [], 0, set()
     for index in range(repeats):
         request_id = f"bench-boundary-{index}"
         started = time.perf_counter()
@@ -110,13 +110,11 @@ def boundary_figure(
         timings.append(time.perf_counter() - started)
         response.raise_for_status()
         size = len(response.content)
-        request_ids.add(request_id)
+        wanted.add(request_id)
     time.sleep(0.5)  # the log line is written once the response is sent
     lines = server.log_path.read_text().splitlines()
     entries = [json.loads(line) for line in lines if line.startswith("{")]
-    server_ms = [
-        entry["duration_ms"] for entry in entries if entry.get("request_id") in request_ids
-    ]
+    server_ms = [entry["duration_ms"] for entry in entries if entry.get("request_id") in wanted]
     return statistics.median(timings), statistics.median(server_ms) / 1000, size
 
 

@@ -12,9 +12,12 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.queues
+import os
 import queue
+import signal
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
@@ -33,6 +36,9 @@ from service.store.database import Database
 from service.store.repository import Repository
 
 logger = logging.getLogger("planenet.serve")
+
+ORPHAN_CHECK_SECONDS = 0.5
+"""How often an API process checks that the main process is still there."""
 
 PROCESS_HEALTHCHECK_SECONDS = 30
 """How long an API process may take to answer its supervisor (e.g. importing at start-up on a
@@ -78,14 +84,29 @@ class PoolRunner:
 
 @dataclass
 class ApiAppFactory:
-    """Builds the application in an API process (uvicorn calls it there, after the spawn)."""
+    """Builds the application in an API process (uvicorn calls it there, after the spawn).
+
+    The process also watches the main process: should it die (killed, out of memory), the
+    API process stops as on SIGTERM instead of serving on without its workers.
+    """
 
     settings: Settings
     link: PoolLink
+    main_pid: int = field(default_factory=os.getpid)
 
     def __call__(self) -> FastAPI:
         link = self.link
+        threading.Thread(
+            target=_stop_when_orphaned, args=(self.main_pid,), name="planenet-orphan", daemon=True
+        ).start()
         return create_app(self.settings, runner_factory=lambda _s, _r: PoolRunner(link))
+
+
+def _stop_when_orphaned(main_pid: int) -> None:
+    while os.getppid() == main_pid:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    logger.warning("the main process is gone: stopping", extra={"main_pid": main_pid})
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class ApiProcessConfig(uvicorn.Config):

@@ -89,3 +89,20 @@ def test_two_api_processes_share_the_port_and_the_training_workers(
     finally:
         database.dispose()
     assert (stopped.status, stopped.error) == ("failed", INTERRUPTED)
+
+
+def test_api_processes_stop_when_the_main_process_is_killed(
+    planenet_server: ServerFactory,
+) -> None:
+    server = planenet_server(workers=1, flags=["--http-workers", "2"])
+    api_processes = wait_for_api_processes(server, 2)
+    workers = started_pids(server, WORKER_STARTED)
+    server.kill()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while any(alive(pid) for pid in (*api_processes, *workers)):
+        assert time.monotonic() < deadline, "processes outlived their main process"
+        time.sleep(0.1)
+    # The port is free again: a new server starts on it and answers.
+    server.start()
+    with server.client() as client:
+        assert client.get("/readyz").status_code == 200

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from service.app import INTERRUPTED_REASON, create_app
+from service.app import INTERRUPTED_REASON, create_app, local_runner
 from service.log import configure_logging
 from service.runner.base import RunnerHealth
 from service.runner.local import MONITOR_SECONDS, LocalRunner
@@ -138,14 +138,8 @@ def serve_api_processes(settings: Settings, server_options: dict[str, Any]) -> i
         database.create_schema()
         repository = Repository(database)
         JobRecovery(repository, settings.job_heartbeat_timeout).recover(INTERRUPTED_REASON)
-        runner = LocalRunner(
-            database_url=database.url,
-            repository=repository,
-            workers=settings.workers,
-            log_level=settings.log_level,
-            interrupted_reason=INTERRUPTED_REASON,
-            heartbeat_timeout=settings.job_heartbeat_timeout,
-        )
+        runner = local_runner(settings, repository)
+        assert isinstance(runner, LocalRunner)
         context = multiprocessing.get_context("spawn")
         link = PoolLink(runner.wake_queue, context.Value("i", 0), context.Value("i", 0))
         runner.start()

@@ -40,6 +40,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench.core_training
 	$(BIN)/python -m bench.service_http
+	$(BIN)/python -m bench.predict_vs_baseline
 	$(BIN)/python -m bench.concurrent_jobs
 	$(BIN)/python -m bench.figures
 	$(BIN)/python -m bench.inference_http

@@ -28,6 +28,7 @@ from service.routes import (
     training_figures,
     web,
 )
+from service.routes.hot_paths import HotPaths
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -123,7 +124,8 @@ def create_app(
     inference.install(app)
 
     # The last added middleware is the outermost: logging and the request metrics see every
-    # request and response.
+    # request and response; the hot paths answer inside the body limit.
+    app.add_middleware(HotPaths, state=app.state, settings=settings)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from planenet._cli import add_client_commands, is_client_command, run_client_command
 from service import db_commands
+from service.api_processes import serve_api_processes
 from service.app import create_app
 from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
@@ -40,6 +41,10 @@ FLAG_HELP = {
     "workers": (
         "training worker processes (default: one per CPU; 0: none here, "
         "`planenet worker` processes train the jobs instead)"
+    ),
+    "http_workers": (
+        "API processes answering HTTP on the one port (default 1); the training workers are "
+        "started once, beside them"
     ),
     "api_key": "key that state-changing requests must carry (prefer the environment variable)",
     "protect_reads": "require the API key for reads too",
@@ -152,6 +157,13 @@ def _add_setting_flags(
 GRACEFUL_SHUTDOWN_SECONDS = 5
 """How long a stop waits for open requests; event streams would otherwise hold it open."""
 
+SERVER_OPTIONS: dict[str, Any] = {
+    "access_log": False,
+    "server_header": False,
+    "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+}
+"""uvicorn's options, the same for one API process and for several (``--http-workers``)."""
+
 
 def settings_from(flags: dict[str, Any]) -> Settings:
     """Settings from the environment, overridden by the flags that were given."""
@@ -204,15 +216,15 @@ def _serve(settings: Settings) -> int:
     # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _ignore_signal)
+    if settings.http_workers > 1:
+        return serve_api_processes(settings, SERVER_OPTIONS)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        **SERVER_OPTIONS,
     )
     return 0
 

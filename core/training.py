@@ -58,6 +58,8 @@ class TrainingResult:
     validation_loss_history: FloatArray | None
     validation_accuracy_history: FloatArray | None
     epochs_run: int
+    accuracy_history: FloatArray
+    """Training accuracy per epoch, of the same parameters (and batches) as ``loss_history``."""
     best_epoch: int | None
     stopped_early: bool
     train_seconds: float
@@ -81,6 +83,11 @@ def evaluate(network: Network, dataset: Dataset) -> Metrics:
 def _labels_of(logits: FloatArray) -> NDArray[np.int64]:
     """Predicted labels (same shape as ``logits``) at the 0.5 threshold, as Network.predict."""
     return (sigmoid(logits) > DEFAULT_THRESHOLD).astype(np.int64)
+
+
+def _correct(logits: FloatArray, labels: FloatArray) -> int:
+    """How many of the points whose logits (1, n) the loss computed are labelled right."""
+    return int(np.count_nonzero(_labels_of(logits) == labels))
 
 
 class _Stopper:
@@ -169,10 +176,12 @@ class _TrainingRun:
                 Workspace(config.layer_sizes, len(validation_set), self.activation),
             )
         self.loss_history = np.empty(config.epochs)
+        self.accuracy_history = np.empty(config.epochs)
         self.validation_loss_history = np.empty(config.epochs) if validation_set else None
         self.validation_accuracy_history = np.empty(config.epochs) if validation_set else None
         self.validation_loss: float | None = None
         self.validation_accuracy: float | None = None
+        self.epoch_accuracy = 0.0
         self.stopper = _Stopper(config.early_stopping) if config.early_stopping else None
 
     def _workspace(self, rows: int) -> Workspace:
@@ -198,23 +207,27 @@ class _TrainingRun:
         self.validation_accuracy_history[epoch] = self.validation_accuracy
 
     def _mini_batch_epoch(self) -> float:
-        """One pass over the reshuffled points; returns the mean of the batch losses."""
+        """One pass over the reshuffled points; returns the mean of the batch losses.
+
+        ``epoch_accuracy`` is set to the fraction of points each batch labelled right.
+        """
         order = self.rng.permutation(self.n_points)
         np.take(self.points, order, axis=1, out=self.shuffled_points)
         np.take(self.labels, order, axis=1, out=self.shuffled_labels)
         epoch_loss = 0.0
+        correct = 0
         for start in range(0, self.n_points, self.batch_size):
             batch_points = self.shuffled_points[:, start : start + self.batch_size]
+            batch_labels = self.shuffled_labels[:, start : start + self.batch_size]
             rows = batch_points.shape[1]
-            batch_loss = self._workspace(rows).loss_and_gradient(
-                batch_points,
-                self.shuffled_labels[:, start : start + self.batch_size],
-                self.parameters,
-                self.gradient,
-                self.config.l2,
+            workspace = self._workspace(rows)
+            batch_loss = workspace.loss_and_gradient(
+                batch_points, batch_labels, self.parameters, self.gradient, self.config.l2
             )
+            correct += _correct(workspace.logits[-1], batch_labels)
             self.optimizer.step(self.parameters.vector, self.gradient.vector, 1.0 / rows)
             epoch_loss += batch_loss * rows / self.n_points
+        self.epoch_accuracy = correct / self.n_points
         return epoch_loss
 
     def _record(self, epoch: int, loss: float) -> bool:
@@ -222,6 +235,7 @@ class _TrainingRun:
         if not math.isfinite(loss):
             raise TrainingDiverged(epoch, loss)
         self.loss_history[epoch] = loss
+        self.accuracy_history[epoch] = self.epoch_accuracy
         if self.stopper is None:
             return False
         monitored = loss if self.validation_loss is None else self.validation_loss
@@ -268,6 +282,7 @@ class _TrainingRun:
                 loss = full_batch.loss_and_gradient(
                     self.points, self.labels, self.parameters, self.gradient, self.config.l2
                 )
+                self.epoch_accuracy = _correct(full_batch.logits[-1], self.labels) / self.n_points
                 stopped_early = self._record(epoch, loss)
                 if not stopped_early:
                     self.optimizer.step(
@@ -307,6 +322,7 @@ class _TrainingRun:
                 None if accuracies is None else accuracies[:epochs_run].copy()
             ),
             epochs_run=epochs_run,
+            accuracy_history=self.accuracy_history[:epochs_run].copy(),
             best_epoch=None if self.stopper is None else self.stopper.best_epoch,
             stopped_early=stopped_early,
             train_seconds=seconds,

@@ -12,7 +12,17 @@ from service.http.body_limit import BodyLimitMiddleware
 from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.model_cache import ModelCache
-from service.routes import events, figures, health, jobs, models, predictions, web
+from service.routes import (
+    evaluation,
+    events,
+    figures,
+    health,
+    jobs,
+    models,
+    predictions,
+    registry,
+    web,
+)
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -96,6 +106,8 @@ def create_app(
         predictions.model_router,
         predictions.router,
         figures.model_router,
+        evaluation.model_router,
+        registry.router,
     ):
         app.include_router(router)
 

@@ -16,10 +16,13 @@ import numpy as np
 from fastapi import Query, Request, Response
 from starlette.status import HTTP_304_NOT_MODIFIED
 
-from core.figures import boundary_figure, data_figure, loss_figure
+from core.figures import Metric, boundary_figure, data_figure, loss_figure
+from service.domain.errors import WrongState
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
 from service.http.limits import check_limit
 from service.http.responses import FastJSONResponse
+from service.model_lookup import load_model
+from service.routes.models import REF_FIELD, ModelRef
 from service.schemas.common import problem_responses
 from service.schemas.figures import (
     DEFAULT_BOUNDARY_RESOLUTION,
@@ -30,7 +33,7 @@ from service.schemas.figures import (
 )
 from service.settings import Settings
 
-model_router = resource_router("/models/{model_id}/figures", "figures")
+model_router = resource_router("/models/{model_ref}/figures", "figures")
 job_router = resource_router("/jobs/{job_id}/figures", "figures")
 
 MaxPoints = Annotated[
@@ -63,6 +66,11 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+NO_ACCURACY_HISTORY = (
+    "this model was trained before accuracy was recorded per epoch; only its loss figure "
+    "(metric=loss) is available"
+)
+
 FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": Figure, "description": "Plotly figure JSON"},
     304: {"description": "the client's copy (If-None-Match) is current"},
@@ -72,18 +80,28 @@ FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @model_router.get(
     "/loss",
-    summary="The training (and validation) loss per epoch",
-    responses=FIGURE_RESPONSES,
+    summary="The training (and validation) loss, or accuracy, per epoch",
+    responses={**FIGURE_RESPONSES, **problem_responses(409)},
 )
 def model_loss_figure(
-    model_id: str,
+    *,
+    model_ref: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
     max_points: MaxPoints = DEFAULT_LOSS_POINTS,
+    metric: Annotated[
+        Metric, Query(description="loss, or accuracy (training and validation, per epoch)")
+    ] = "loss",
 ) -> Response:
-    history = cache.get(model_id).loss_history()
-    figure = loss_figure(history.loss, history.validation_loss, max_points=max_points)
+    history = load_model(cache, model_ref, REF_FIELD).loss_history()
+    if metric == "accuracy":
+        if history.accuracy is None:
+            raise WrongState(NO_ACCURACY_HISTORY)
+        curves = (history.accuracy, history.validation_accuracy)
+    else:
+        curves = (history.loss, history.validation_loss)
+    figure = loss_figure(*curves, max_points=max_points, metric=metric)
     return model_figure_response(request, figure, settings)
 
 
@@ -94,7 +112,7 @@ def model_loss_figure(
 )
 def model_boundary_figure(
     *,
-    model_id: str,
+    model_ref: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -116,7 +134,7 @@ def model_boundary_figure(
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
     check_limit("resolution", resolution, settings, "max_boundary_resolution")
-    loaded = cache.get(model_id)
+    loaded = load_model(cache, model_ref, REF_FIELD)
     figure = boundary_figure(
         loaded.network.predict_proba,
         loaded.datasets().train_set,
@@ -132,9 +150,9 @@ def model_boundary_figure(
     responses=FIGURE_RESPONSES,
 )
 def model_data_figure(
-    model_id: str, request: Request, cache: ModelCacheDep, settings: SettingsDep
+    model_ref: ModelRef, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    figure = data_figure(cache.get(model_id).datasets().train_set)
+    figure = data_figure(load_model(cache, model_ref, REF_FIELD).datasets().train_set)
     return model_figure_response(request, figure, settings)
 
 

@@ -1,5 +1,9 @@
 """Predictions: labels and class-1 probabilities of points, from a named or the newest model.
 
+A reference (``model`` in the body of ``/predict``, or the path) is an id, ``name``,
+``name@vN`` or ``name@alias``; ``model_id`` keeps v1's meaning (an id). ``threshold``
+(default 0.5) moves the labels, never the probabilities.
+
 A body of 100,000 points is about 4 MB of JSON. FastAPI's usual path (``json.loads`` to
 Python objects, then pydantic over them) spends most of a request there, so these routes
 read the raw body and validate it in one pass with pydantic-core
@@ -22,11 +26,13 @@ from service.http.limits import PREDICT_BODY_BRACKETS, check_bracket_count, chec
 from service.http.request_body import parse_body, read_json_body, request_body_openapi
 from service.http.responses import FastJSONResponse
 from service.model_cache import LoadedModel, ModelCache
+from service.model_lookup import load_model, peek_model
+from service.routes.models import REF_FIELD, ModelRef
 from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
 from service.settings import Settings
 
-model_router = resource_router("/models/{model_id}", "predictions")
+model_router = resource_router("/models/{model_ref}", "predictions")
 router = resource_router("/predict", "predictions")
 
 BodyT = TypeVar("BodyT", bound=PointsBody)
@@ -39,8 +45,10 @@ INLINE_BODY_BYTES = 32 * 1024
 INLINE_POINTS = 1000
 
 
-def classify(network: Network, points: list[tuple[float, float]]) -> tuple[list[int], list[float]]:
-    """Labels and class-1 probabilities, as plain lists, of points (n, 2), in their order."""
+def classify(
+    network: Network, points: list[tuple[float, float]], threshold: float = DEFAULT_THRESHOLD
+) -> tuple[list[int], list[float]]:
+    """Labels at ``threshold`` and class-1 probabilities, as plain lists, of points (n, 2)."""
     point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     # Coordinates are bounded at the edge, but large weights may still overflow inside the
     # network; an infinite logit gives a probability of 0 or 1, only NaN has no answer.
@@ -52,24 +60,22 @@ def classify(network: Network, points: list[tuple[float, float]]) -> tuple[list[
         raise InvalidInput(
             [(f"body.points[{index}]", "the coordinates are too large for the network to evaluate")]
         )
-    labels = (probabilities > DEFAULT_THRESHOLD).astype(np.int64)
+    labels = (probabilities > threshold).astype(np.int64)
     return labels.tolist(), probabilities.tolist()
 
 
-def _answer(loaded: LoadedModel, points: list[tuple[float, float]]) -> Response:
-    labels, probabilities = classify(loaded.network, points)
+def _answer(loaded: LoadedModel, body: PointsBody) -> Response:
+    labels, probabilities = classify(loaded.network, body.points, body.threshold)
     return FastJSONResponse(
         {"model_id": loaded.record.id, "labels": labels, "probabilities": probabilities}
     )
 
 
-def _load_and_answer(
-    cache: ModelCache, model_id: str, points: list[tuple[float, float]]
-) -> Response:
-    return _answer(cache.get(model_id), points)
+def _load_and_answer(cache: ModelCache, reference: str, field: str, body: PointsBody) -> Response:
+    return _answer(load_model(cache, reference, field), body)
 
 
-async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
+async def parse_points_body(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
     """The body validated (in a worker thread when big), with the number of points checked.
 
     A body with clearly too many points is refused by counting its ``[`` first: parsing
@@ -85,12 +91,13 @@ async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
     return parsed
 
 
-async def _respond(cache: ModelCache, model_id: str, points: list[tuple[float, float]]) -> Response:
-    """The prediction, on the event loop for a few points of a cached model, else in a thread."""
-    cached = cache.peek(model_id)
-    if cached is not None and len(points) <= INLINE_POINTS:
-        return _answer(cached, points)
-    return await run_in_threadpool(_load_and_answer, cache, model_id, points)
+async def _respond(cache: ModelCache, reference: str, field: str, body: PointsBody) -> Response:
+    """The prediction, on the event loop for a few points of a cached model named by id,
+    else in a thread (a name or alias is resolved against the store on every request)."""
+    cached = peek_model(cache, reference, field)
+    if cached is not None and len(body.points) <= INLINE_POINTS:
+        return _answer(cached, body)
+    return await run_in_threadpool(_load_and_answer, cache, reference, field, body)
 
 
 PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
@@ -104,15 +111,15 @@ PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
     openapi_extra=request_body_openapi(PointsBody),
 )
 async def predict_with_model(
-    model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep
+    model_ref: ModelRef, request: Request, settings: SettingsDep, cache: ModelCacheDep
 ) -> Response:
-    parsed = await _parse(await read_json_body(request), PointsBody, settings)
-    return await _respond(cache, model_id, parsed.points)
+    parsed = await parse_points_body(await read_json_body(request), PointsBody, settings)
+    return await _respond(cache, model_ref, REF_FIELD, parsed)
 
 
 @router.post(
     "",
-    summary="Classify points with the model named in the body, or the newest model",
+    summary="Classify points with the model the body names (`model` or `model_id`), or the newest",
     response_model=Prediction,
     responses={**PREDICTION_RESPONSES, **problem_responses(409)},
     openapi_extra=request_body_openapi(PredictBody),
@@ -120,11 +127,21 @@ async def predict_with_model(
 async def predict(
     request: Request, settings: SettingsDep, cache: ModelCacheDep, repository: RepositoryDep
 ) -> Response:
-    parsed = await _parse(await read_json_body(request), PredictBody, settings)
+    parsed = await parse_points_body(await read_json_body(request), PredictBody, settings)
+    if parsed.model is not None:
+        return await _respond(cache, parsed.model, "body.model", parsed)
     model_id = parsed.model_id
     if model_id is None:
         newest = await run_in_threadpool(repository.newest_model)
         if newest is None:
             raise WrongState(NO_MODEL_YET)
         model_id = newest.id
-    return await _respond(cache, model_id, parsed.points)
+    return await _respond_by_id(cache, model_id, parsed)
+
+
+async def _respond_by_id(cache: ModelCache, model_id: str, body: PointsBody) -> Response:
+    """As :func:`_respond` for ``model_id``, which (as in v1) may be any text: not a reference."""
+    cached = cache.peek(model_id)
+    if cached is not None and len(body.points) <= INLINE_POINTS:
+        return _answer(cached, body)
+    return await run_in_threadpool(lambda: _answer(cache.get(model_id), body))

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
-from core.figures import CLASS_COLORS, TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR
+from core.figures.style import CLASS_COLORS, TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR
 from service.domain.errors import NotFound
 
 STATIC_DIRECTORY = Path(__file__).resolve().parent.parent / "static"

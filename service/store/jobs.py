@@ -30,6 +30,7 @@ from service.domain.training import JobConfig
 from service.store.codec import decode_dataset, decode_loss_history, encode_dataset
 from service.store.database import Database
 from service.store.models import model_record
+from service.store.registry import issue_version
 from service.store.tables import JobRow, ModelRow, utc_now
 
 CLAIM_ATTEMPTS = 5
@@ -220,6 +221,8 @@ class JobStore:
     ) -> ModelRecord:
         """Store the trained model and mark the job ``succeeded`` with its id, in ONE transaction.
 
+        A model whose name is registrable becomes that name's next version.
+
         Raises :class:`LeaseLost` (and writes nothing) when the job is no longer this lease's.
         """
         now = utc_now()
@@ -250,6 +253,7 @@ class JobStore:
             )
             if rowcount(marked) == 0:
                 raise LeaseLost(job_id)
+            row.version = issue_version(session, model.name)
             session.add(row)
         return model_record(row)
 

@@ -2,8 +2,8 @@
 
 Routes and workers call its methods and get plain records back (service.domain.records);
 every write is one transaction. The operations live in service.store.jobs,
-service.store.recovery, service.store.models and service.store.snapshots; this class joins
-them and adds the readiness check.
+service.store.recovery, service.store.registry, service.store.models and
+service.store.snapshots; this class joins them and adds the readiness check.
 """
 
 import logging
@@ -16,12 +16,13 @@ from service.store.database import Database
 from service.store.jobs import JobStore
 from service.store.models import ModelStore
 from service.store.recovery import RecoveryStore
+from service.store.registry import RegistryStore
 from service.store.snapshots import SnapshotStore
 
 logger = logging.getLogger("planenet.store")
 
 
-class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore):
+class Repository(JobStore, RecoveryStore, RegistryStore, ModelStore, SnapshotStore):
     """Jobs and models over one :class:`Database`; safe to share between threads."""
 
     def __init__(self, database: Database) -> None:

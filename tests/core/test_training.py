@@ -328,7 +328,7 @@ def test_training_accuracy_per_epoch_is_that_of_the_parameters_each_loss_measure
     moons: Dataset,
 ) -> None:
     """Full batch: epoch e's accuracy is that of the network a run of e - 1 epochs returns."""
-    config = TrainingConfig(hidden_layers=[4], epochs=30, learning_rate=0.5, seed=3)
+    config = TrainingConfig(hidden_layers=(4,), epochs=30, learning_rate=0.5, seed=3)
     result = train(config, moons)
     assert result.accuracy_history.shape == (30,)
     for epoch in (2, 12, 30):
@@ -338,7 +338,7 @@ def test_training_accuracy_per_epoch_is_that_of_the_parameters_each_loss_measure
 
 
 def test_mini_batch_training_accuracy_counts_every_point_once(moons: Dataset) -> None:
-    config = TrainingConfig(hidden_layers=[4], epochs=20, optimizer="adam", batch_size=32, seed=1)
+    config = TrainingConfig(hidden_layers=(4,), epochs=20, optimizer="adam", batch_size=32, seed=1)
     result = train(config, moons)
     n = len(moons)
     assert result.accuracy_history.shape == (20,)

@@ -109,7 +109,16 @@ async def test_a_model_shows_its_job_config_and_metrics(registry: Registry) -> N
     response = await registry.client.get(f"/models/{job['model_id']}")
     assert response.status_code == 200
     model = response.json()
-    assert set(model) == {"id", "name", "created_at", "job_id", "config", "metrics"}
+    assert set(model) == {
+        *("id", "name", "created_at", "job_id", "config", "metrics"),
+        *("version", "aliases", "tags", "description"),
+    }
+    assert (model["version"], model["aliases"], model["tags"], model["description"]) == (
+        1,
+        [],
+        {},
+        None,
+    )
     assert (model["id"], model["name"], model["job_id"]) == (job["model_id"], "first", job["id"])
     assert model["config"] == job["config"]
     assert model["created_at"].endswith("Z") or model["created_at"].endswith("+00:00")

@@ -355,6 +355,8 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
     assert sorted(inspect(database.engine).get_table_names()) == [
         "alembic_version",
         "jobs",
+        "model_aliases",
         "models",
+        "registered_models",
     ]
     assert train_one(Repository(database))

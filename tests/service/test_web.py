@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.figures import CLASS_COLORS, TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR
+from core.figures.style import CLASS_COLORS, TRAINING_LOSS_COLOR, VALIDATION_LOSS_COLOR
 from service.routes.web import CONTENT_SECURITY_POLICY, STATIC_DIRECTORY, plotly_js_path
 from tests.helpers.app import make_settings, serve
 from tests.helpers.problems import assert_problem

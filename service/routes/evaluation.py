@@ -20,7 +20,7 @@ from service.routes.predictions import PREDICTION_RESPONSES, parse_points_body
 from service.schemas.evaluation import EvaluationOut
 from service.schemas.predictions import EvaluateBody
 
-model_router = resource_router("/models/{model_ref}", "evaluation")
+model_router = resource_router("/models/{model_id}", "evaluation")
 
 
 def evaluation_answer(
@@ -58,7 +58,7 @@ def evaluation_answer(
     openapi_extra=request_body_openapi(EvaluateBody),
 )
 async def evaluate_model(
-    model_ref: ModelRef,
+    model_id: ModelRef,
     request: Request,
     settings: SettingsDep,
     cache: ModelCacheDep,
@@ -67,5 +67,5 @@ async def evaluate_model(
     ] = False,
 ) -> Response:
     body = await parse_points_body(await read_json_body(request), EvaluateBody, settings)
-    answer = await run_in_threadpool(evaluation_answer, cache, model_ref, body, figures)
+    answer = await run_in_threadpool(evaluation_answer, cache, model_id, body, figures)
     return FastJSONResponse(answer)

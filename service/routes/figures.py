@@ -33,7 +33,7 @@ from service.schemas.figures import (
 )
 from service.settings import Settings
 
-model_router = resource_router("/models/{model_ref}/figures", "figures")
+model_router = resource_router("/models/{model_id}/figures", "figures")
 job_router = resource_router("/jobs/{job_id}/figures", "figures")
 
 MaxPoints = Annotated[
@@ -85,7 +85,7 @@ FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 def model_loss_figure(
     *,
-    model_ref: ModelRef,
+    model_id: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -94,7 +94,7 @@ def model_loss_figure(
         Metric, Query(description="loss, or accuracy (training and validation, per epoch)")
     ] = "loss",
 ) -> Response:
-    history = load_model(cache, model_ref, REF_FIELD).loss_history()
+    history = load_model(cache, model_id, REF_FIELD).loss_history()
     if metric == "accuracy":
         if history.accuracy is None:
             raise WrongState(NO_ACCURACY_HISTORY)
@@ -112,7 +112,7 @@ def model_loss_figure(
 )
 def model_boundary_figure(
     *,
-    model_ref: ModelRef,
+    model_id: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -134,7 +134,7 @@ def model_boundary_figure(
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
     check_limit("resolution", resolution, settings, "max_boundary_resolution")
-    loaded = load_model(cache, model_ref, REF_FIELD)
+    loaded = load_model(cache, model_id, REF_FIELD)
     figure = boundary_figure(
         loaded.network.predict_proba,
         loaded.datasets().train_set,
@@ -150,9 +150,9 @@ def model_boundary_figure(
     responses=FIGURE_RESPONSES,
 )
 def model_data_figure(
-    model_ref: ModelRef, request: Request, cache: ModelCacheDep, settings: SettingsDep
+    model_id: ModelRef, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    figure = data_figure(load_model(cache, model_ref, REF_FIELD).datasets().train_set)
+    figure = data_figure(load_model(cache, model_id, REF_FIELD).datasets().train_set)
     return model_figure_response(request, figure, settings)
 
 

@@ -28,7 +28,7 @@ from service.schemas.registry import MetadataPatch
 router = resource_router("/models", "models")
 
 ModelRef = Annotated[str, Path(description=f"the model: {REFERENCE_HELP}")]
-REF_FIELD = "path.model_ref"
+REF_FIELD = "path.model_id"
 
 
 @router.get("", summary="List the trained models, newest first", responses=problem_responses(422))
@@ -39,25 +39,25 @@ def list_models(
 
 
 @router.get(
-    "/{model_ref}",
+    "/{model_id}",
     summary="A model's configuration, metrics, version, aliases and tags",
     responses=problem_responses(404, 422),
 )
-def get_model(model_ref: ModelRef, repository: RepositoryDep) -> ModelOut:
-    model_id = resolve_model_id(repository, model_ref, REF_FIELD)
+def get_model(model_id: ModelRef, repository: RepositoryDep) -> ModelOut:
+    model_id = resolve_model_id(repository, model_id, REF_FIELD)
     return ModelOut.model_validate(repository.get_model(model_id))
 
 
 @router.patch(
-    "/{model_ref}",
+    "/{model_id}",
     summary="Set a model's description and tags (a JSON merge patch)",
     openapi_extra=request_body_openapi(MetadataPatch),
     responses=problem_responses(404, 415, 422),
 )
 def patch_model(
-    model_ref: ModelRef, body: MetadataPatch, repository: RepositoryDep, _: RequireKey
+    model_id: ModelRef, body: MetadataPatch, repository: RepositoryDep, _: RequireKey
 ) -> ModelOut:
-    model_id = resolve_model_id(repository, model_ref, REF_FIELD)
+    model_id = resolve_model_id(repository, model_id, REF_FIELD)
     record = repository.update_model(
         model_id, body.description, "description" in body.model_fields_set, body.tags
     )
@@ -65,13 +65,13 @@ def patch_model(
 
 
 @router.delete(
-    "/{model_ref}",
+    "/{model_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a model (its job keeps its history); 409 while an alias points at it",
     responses=problem_responses(404, 409, 422),
 )
 def delete_model(
-    model_ref: ModelRef,
+    model_id: ModelRef,
     repository: RepositoryDep,
     cache: ModelCacheDep,
     _: RequireKey,
@@ -79,7 +79,7 @@ def delete_model(
         bool, Query(description="also remove the aliases that point at this version")
     ] = False,
 ) -> Response:
-    model_id = resolve_model_id(repository, model_ref, REF_FIELD)
+    model_id = resolve_model_id(repository, model_id, REF_FIELD)
     try:
         repository.delete_model(model_id, force=force)
     finally:
@@ -88,12 +88,12 @@ def delete_model(
 
 
 @router.get(
-    "/{model_ref}/parameters",
+    "/{model_id}/parameters",
     summary="A model's weights and biases, in the shape `initial_parameters` takes",
     response_model=ParametersBody,
     response_class=FastJSONResponse,
     responses=problem_responses(404, 422),
 )
-def get_parameters(model_ref: ModelRef, cache: ModelCacheDep) -> Any:
-    loaded = load_model(cache, model_ref, REF_FIELD)
+def get_parameters(model_id: ModelRef, cache: ModelCacheDep) -> Any:
+    loaded = load_model(cache, model_id, REF_FIELD)
     return FastJSONResponse(parameters_to_dict(loaded.network.parameters))

@@ -32,7 +32,7 @@ from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
 from service.settings import Settings
 
-model_router = resource_router("/models/{model_ref}", "predictions")
+model_router = resource_router("/models/{model_id}", "predictions")
 router = resource_router("/predict", "predictions")
 
 BodyT = TypeVar("BodyT", bound=PointsBody)
@@ -111,10 +111,10 @@ PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
     openapi_extra=request_body_openapi(PointsBody),
 )
 async def predict_with_model(
-    model_ref: ModelRef, request: Request, settings: SettingsDep, cache: ModelCacheDep
+    model_id: ModelRef, request: Request, settings: SettingsDep, cache: ModelCacheDep
 ) -> Response:
     parsed = await parse_points_body(await read_json_body(request), PointsBody, settings)
-    return await _respond(cache, model_ref, REF_FIELD, parsed)
+    return await _respond(cache, model_id, REF_FIELD, parsed)
 
 
 @router.post(

@@ -345,6 +345,6 @@ async def test_the_cache_loads_what_prediction_needs_and_figure_inputs_once_aske
 
 async def test_the_model_routes_are_documented(registry: Registry) -> None:
     paths = (await registry.client.get("/openapi.json")).json()["paths"]
-    assert set(paths["/models/{model_id}"]) == {"get", "delete"}
+    assert set(paths["/models/{model_id}"]) == {"get", "patch", "delete"}
     assert "401" in paths["/models/{model_id}"]["delete"]["responses"]
     assert "get" in paths["/models/{model_id}/parameters"]

@@ -26,7 +26,7 @@ REFERENCE_MAX_LENGTH = NAME_MAX_LENGTH + 1 + ALIAS_MAX_LENGTH
 _NAME = re.compile(NAME_PATTERN)
 _ALIAS = re.compile(ALIAS_PATTERN)
 _MODEL_ID = re.compile(r"^[0-9a-f]{32}$")
-_VERSION_SELECTOR = re.compile(r"^[vV]([0-9]+)$")
+_VERSION_SELECTOR = re.compile(r"^[vV](-?[0-9]+)$")
 
 REFERENCE_HELP = "a model id, 'name', 'name@vN' (version N) or 'name@alias'"
 
@@ -58,7 +58,7 @@ def alias_problem(alias: str) -> str | None:
     if _ALIAS.match(alias) is None:
         return f"must be 1 to {ALIAS_MAX_LENGTH} letters, digits, '-' or '_'"
     if alias.lower() == LATEST or _VERSION_SELECTOR.match(alias):
-        return "is reserved: 'latest' and 'v' followed by digits select versions"
+        return "is reserved: 'latest' and 'v' followed by a number select versions"
     return None
 
 

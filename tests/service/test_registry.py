@@ -223,11 +223,13 @@ async def test_an_unknown_reference_is_404_saying_what_is_missing(
 )  # fmt: skip
 async def test_a_malformed_reference_is_422(trained: Trained, reference: str) -> None:
     client = trained.client
+    in_body = reference.replace("%07", "\u0007").replace("%00", "\u0000")
+    predicted = await client.post(f"/models/{reference}/predict", json={"points": POINTS})
     for response, field in (
         (await client.get(f"/models/{reference}"), "path.model_id"),
-        (await client.post(f"/models/{reference}/predict", json={"points": POINTS}), "path.model_id"),
-        (await client.post("/predict", json={"model": reference.replace("%07", "\u0007").replace("%00", "\u0000"), "points": POINTS}), "body.model"),
-    ):  # fmt: skip
+        (predicted, "path.model_id"),
+        (await client.post("/predict", json={"model": in_body, "points": POINTS}), "body.model"),
+    ):
         problem = assert_problem(response, 422, "validation-error")
         assert problem_fields(problem) == {field}, problem
 

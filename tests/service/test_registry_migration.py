@@ -1,0 +1,92 @@
+"""Revision 0002 on v1 data: named models become versions in creation order; all still answer."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from service.store.database import Database
+from tests.helpers.app import await_job, make_settings, serve
+from tests.helpers.v1_database import load_v1_sqlite, v1_answers
+
+pytestmark = pytest.mark.anyio
+
+HEX_NAME = "abcdefabcdefabcdefabcdefabcdef12"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def add_copies(path: Path) -> dict[str, str]:
+    """Copy v1's 'generated' model under new ids: two later ones of the same name, one
+    earlier one, and ones named with free text and with a model id's shape. Returns id ->
+    name of the copies."""
+    copies = {
+        "c0000000000000000000000000000001": ("generated", "2001-01-01 00:00:00"),
+        "c0000000000000000000000000000002": ("generated", "2099-01-01 00:00:00"),
+        "c0000000000000000000000000000003": ("generated", "2099-01-02 00:00:00"),
+        "c0000000000000000000000000000004": ("my model (v1 style)", "2099-01-03 00:00:00"),
+        "c0000000000000000000000000000005": (HEX_NAME, "2099-01-04 00:00:00"),
+    }
+    connection = sqlite3.connect(path)
+    try:
+        (source,) = connection.execute("SELECT id FROM models WHERE name = 'generated'").fetchone()
+        for model_id, (name, created_at) in copies.items():
+            connection.execute(
+                "INSERT INTO models (id, name, created_at, job_id, config, metrics, parameters, "
+                "loss_history, datasets) SELECT ?, ?, ?, NULL, config, metrics, parameters, "
+                "loss_history, datasets FROM models WHERE id = ?",
+                (model_id, name, created_at, source),
+            )
+        connection.commit()
+    finally:
+        connection.close()
+    return {model_id: name for model_id, (name, _) in copies.items()} | {source: "generated"}
+
+
+async def test_v1_names_become_versions_in_creation_order(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    url = load_v1_sqlite(path)
+    names = add_copies(path)
+    generated = [
+        "c0000000000000000000000000000001",
+        next(i for i, n in names.items() if n == "generated" and not i.startswith("c0")),
+        "c0000000000000000000000000000002",
+        "c0000000000000000000000000000003",
+    ]
+    database = Database(url)
+    try:
+        database.upgrade_schema()
+    finally:
+        database.dispose()
+    points = {"points": v1_answers()["predict_points"]}
+    settings = make_settings(tmp_path / "unused", database_url=url, workers=1)
+    async with serve(settings) as client:
+        for version, model_id in enumerate(generated, start=1):
+            model = (await client.get(f"/models/generated@v{version}")).json()
+            assert (model["id"], model["version"]) == (model_id, version)
+            by_reference = await client.post(f"/models/generated@v{version}/predict", json=points)
+            by_id = await client.post(f"/models/{model_id}/predict", json=points)
+            assert by_reference.json() == by_id.json()
+        assert (await client.get("/models/generated")).json()["id"] == generated[-1]
+        shown = (await client.get("/registered-models/generated")).json()
+        assert [version["id"] for version in shown["versions"]] == generated[::-1]
+        listed = (await client.get("/registered-models", params={"limit": 100})).json()
+        registered = {item["name"] for item in listed["items"]}
+        assert registered == {
+            "generated", "given-points", "validation-split", "initial-parameters"
+        }  # fmt: skip
+        for model_id in ("c0000000000000000000000000000004", "c0000000000000000000000000000005"):
+            model = (await client.get(f"/models/{model_id}")).json()
+            assert (model["name"], model["version"]) == (names[model_id], None)
+            predicted = await client.post(f"/models/{model_id}/predict", json=points)
+            assert predicted.status_code == 200
+        # A name shaped like an id is read as one: it names no model.
+        assert (await client.get(f"/models/{HEX_NAME}")).status_code == 404
+        # The next job of a migrated name continues its numbering.
+        submitted = await client.post("/jobs", json={"name": "generated", "epochs": 50})
+        job = await await_job(client, submitted.json()["id"])
+        model = (await client.get(f"/models/{job['model_id']}")).json()
+        assert (model["name"], model["version"]) == ("generated", 5)

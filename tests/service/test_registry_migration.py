@@ -1,17 +1,15 @@
 """Revision 0002 on v1 data: named models become versions in creation order; all still answer."""
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from service.store.database import Database
 from tests.helpers.app import await_job, make_settings, serve
+from tests.helpers.registry import HEX_NAME, add_copies
 from tests.helpers.v1_database import load_v1_sqlite, v1_answers
 
 pytestmark = pytest.mark.anyio
-
-HEX_NAME = "abcdefabcdefabcdefabcdefabcdef12"
 
 
 @pytest.fixture
@@ -19,37 +17,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def add_copies(path: Path) -> dict[str, str]:
-    """Copy v1's 'generated' model under new ids: two later ones of the same name, one
-    earlier one, and ones named with free text and with a model id's shape. Returns id ->
-    name of the copies."""
-    copies = {
-        "c0000000000000000000000000000001": ("generated", "2001-01-01 00:00:00"),
-        "c0000000000000000000000000000002": ("generated", "2099-01-01 00:00:00"),
-        "c0000000000000000000000000000003": ("generated", "2099-01-02 00:00:00"),
-        "c0000000000000000000000000000004": ("my model (v1 style)", "2099-01-03 00:00:00"),
-        "c0000000000000000000000000000005": (HEX_NAME, "2099-01-04 00:00:00"),
-    }
-    connection = sqlite3.connect(path)
-    try:
-        (source,) = connection.execute("SELECT id FROM models WHERE name = 'generated'").fetchone()
-        for model_id, (name, created_at) in copies.items():
-            connection.execute(
-                "INSERT INTO models (id, name, created_at, job_id, config, metrics, parameters, "
-                "loss_history, datasets) SELECT ?, ?, ?, NULL, config, metrics, parameters, "
-                "loss_history, datasets FROM models WHERE id = ?",
-                (model_id, name, created_at, source),
-            )
-        connection.commit()
-    finally:
-        connection.close()
-    return {model_id: name for model_id, (name, _) in copies.items()} | {source: "generated"}
-
-
 async def test_v1_names_become_versions_in_creation_order(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     url = load_v1_sqlite(path)
-    names = add_copies(path)
+    names = add_copies(url)
     generated = [
         "c0000000000000000000000000000001",
         next(i for i, n in names.items() if n == "generated" and not i.startswith("c0")),

@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py and the kernel's C source: a change recompiles the training kernel in place.
+$(STAMP): pyproject.toml setup.py core/_kernel.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -41,6 +42,7 @@ bench: install
 	$(BIN)/python -m bench.service_http
 	$(BIN)/python -m bench.concurrent_jobs
 	$(BIN)/python -m bench.figures
+	$(BIN)/python -m bench.inference_http
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ class FlatParameters:
         for rows, cols in shapes:
             self.blocks.append(self.vector[offset : offset + rows * cols].reshape(rows, cols))
             offset += rows * cols
-        # Weights only (no bias rows): what the L2 penalty applies to.
+        # Weights only (no bias rows): what the L1 and L2 penalties apply to.
         self.weights: list[FloatArray] = [block[:-1] for block in self.blocks]
 
     @classmethod
@@ -111,13 +111,16 @@ class Workspace:
         labels: FloatArray,
         parameters: FlatParameters,
         gradient: FlatParameters,
-        l2: float,
+        *,
+        l2: float = 0.0,
+        l1: float = 0.0,
     ) -> float:
         """Mean loss of the batch, with ``gradient`` set to batch size times its gradient.
 
         ``augmented_points`` is (3, n) with a row of ones, ``labels`` (1, n) floats in
-        {0, 1}. The loss is the cross-entropy plus ``l2 / (2 n) * sum(W ** 2)`` over the
-        weights (not the biases). The gradient is left unscaled by ``1 / n`` so that the
+        {0, 1}. The loss is the cross-entropy plus ``l2 / (2 n) * sum(W ** 2)`` and
+        ``l1 / n * sum(|W|)`` over the weights (not the biases); the L1 term's subgradient
+        is ``l1 / n * sign(W)``, 0 at 0. The gradient is left unscaled by ``1 / n`` so that the
         optimizer folds that factor into its step.
         """
         logits = self.forward(augmented_points, parameters)
@@ -151,4 +154,10 @@ class Workspace:
                 penalty += float(np.vdot(weights, weights))
                 np.add(grad_weights, l2 * weights, out=grad_weights)
             loss_sum += 0.5 * l2 * penalty
+        if l1 > 0.0:
+            penalty = 0.0
+            for weights, grad_weights in zip(parameters.weights, gradient.weights, strict=True):
+                penalty += float(np.abs(weights).sum())
+                np.add(grad_weights, l1 * np.sign(weights), out=grad_weights)
+            loss_sum += l1 * penalty
         return loss_sum / float(augmented_points.shape[1])

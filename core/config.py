@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from core.activations import get_activation
 from core.errors import ConfigError
+from core.features import DEFAULT_FEATURES, check_features
 from core.initializers import check_initializer
 from core.optimizers import Hyperparameters, check_optimizer
 
@@ -34,14 +35,17 @@ class EarlyStopping:
 class TrainingConfig:
     """A training run; the defaults reproduce the tutorial (2-4-1, ReLU, full-batch GD).
 
-    ``batch_size`` None trains on the full batch each epoch; a number trains on mini-batches
-    of that size, reshuffled every epoch (a size above the number of points means the full
-    batch). ``l2`` adds ``l2 / (2 n) * sum(W ** 2)`` over the weights to the loss. ``seed``
-    drives the initial weights and the shuffling, so a configuration always gives
-    bit-identical parameters.
+    ``features`` names the network's inputs, computed from each point (x1, x2) (see
+    :mod:`core.features`). ``batch_size`` None trains on the full batch each epoch; a number
+    trains on mini-batches of that size, reshuffled every epoch (a size above the number of
+    points means the full batch). ``l2`` adds ``l2 / (2 n) * sum(W ** 2)`` and ``l1`` adds
+    ``l1 / n * sum(|W|)`` over the weights (not the biases) to the loss, n being the batch
+    size. ``seed`` drives the initial weights and the shuffling, so a configuration always
+    gives bit-identical parameters.
     """
 
     hidden_layers: tuple[int, ...] = (4,)
+    features: tuple[str, ...] = DEFAULT_FEATURES
     activation: str = "relu"
     init: str = "normal"
     epochs: int = 20_000
@@ -49,6 +53,7 @@ class TrainingConfig:
     optimizer: str = "gd"
     batch_size: int | None = None
     l2: float = 0.0
+    l1: float = 0.0
     momentum: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
@@ -58,6 +63,7 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         get_activation(self.activation)
+        check_features(self.features)
         check_initializer(self.init)
         check_optimizer(self.optimizer)
         if any(units < 1 for units in self.hidden_layers):
@@ -72,8 +78,10 @@ class TrainingConfig:
             raise ConfigError(f"batch_size: must be at least 1 or null, got {self.batch_size}")
         _require_positive("learning_rate", self.learning_rate)
         _require_positive("epsilon", self.epsilon)
-        if not (math.isfinite(self.l2) and self.l2 >= 0.0):
-            raise ConfigError(f"l2: must be a finite number >= 0, got {self.l2}")
+        for name in ("l2", "l1"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise ConfigError(f"{name}: must be a finite number >= 0, got {value}")
         for name in ("momentum", "beta1", "beta2"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
@@ -81,8 +89,8 @@ class TrainingConfig:
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """Units per layer from input to output, e.g. (2, 4, 1)."""
-        return (2, *self.hidden_layers, 1)
+        """Units per layer from the input features to the output, e.g. (2, 4, 1)."""
+        return (len(self.features), *self.hidden_layers, 1)
 
     @property
     def hyperparameters(self) -> Hyperparameters:

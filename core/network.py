@@ -6,6 +6,8 @@ from numpy.typing import ArrayLike, NDArray
 from core.activations import get_activation
 from core.arrays import FloatArray
 from core.dataset import validate_points
+from core.errors import ParameterError
+from core.features import DEFAULT_FEATURES, apply_features, check_features
 from core.losses import sigmoid
 from core.parameters import Parameters
 
@@ -16,14 +18,27 @@ _CHUNK_ROWS = 65_536
 
 
 class Network:
-    """Parameters plus the hidden activation: enough to predict.
+    """Parameters, the hidden activation and the input features: enough to predict.
 
-    Hidden layers apply ``activation``; the single output unit applies the sigmoid, so
-    :meth:`predict_proba` gives the probability of class 1.
+    Points are plain 2-D (x1, x2); the network maps them to its ``features`` (one input of
+    the first layer each), hidden layers apply ``activation``, and the single output unit
+    applies the sigmoid, so :meth:`predict_proba` gives the probability of class 1.
     """
 
-    def __init__(self, parameters: Parameters, activation: str = "relu") -> None:
+    def __init__(
+        self,
+        parameters: Parameters,
+        activation: str = "relu",
+        features: tuple[str, ...] = DEFAULT_FEATURES,
+    ) -> None:
         self._activation = get_activation(activation)
+        self.features = check_features(features)
+        if parameters.layer_sizes[0] != len(self.features):
+            raise ParameterError(
+                f"weights[0] has shape {parameters.weights[0].shape}; the network's "
+                f"{len(self.features)} input features {list(self.features)} need "
+                f"({len(self.features)}, fan_out)"
+            )
         self.parameters = parameters
 
     @property
@@ -41,7 +56,7 @@ class Network:
         return result
 
     def _chunk_logits(self, points: FloatArray) -> FloatArray:
-        activations = points
+        activations = apply_features(points, self.features)
         last = len(self.parameters.weights) - 1
         for layer, (weights, bias) in enumerate(
             zip(self.parameters.weights, self.parameters.biases, strict=True)

@@ -8,7 +8,6 @@ import numpy as np
 from core.arrays import FloatArray
 from core.errors import ParameterError
 
-INPUT_FEATURES = 2
 OUTPUT_UNITS = 1
 
 
@@ -18,7 +17,8 @@ class Parameters:
 
     ``weights[i]`` has shape (fan_in, fan_out) and ``biases[i]`` shape (fan_out,), so
     layer ``i`` maps its input ``a`` of shape (n, fan_in) to ``a @ weights[i] + biases[i]``.
-    The first fan_in is 2 (the point's coordinates), the last fan_out is 1 (the logit).
+    The first fan_in is the number of input features (2 for the plain coordinates), the
+    last fan_out is 1 (the logit).
     """
 
     weights: tuple[FloatArray, ...]
@@ -45,15 +45,19 @@ class Parameters:
 
 
 def make_parameters(
-    weights: Sequence[object], biases: Sequence[object], hidden_layers: Sequence[int] | None = None
+    weights: Sequence[object],
+    biases: Sequence[object],
+    hidden_layers: Sequence[int] | None = None,
+    features: Sequence[str] | None = None,
 ) -> Parameters:
     """Build validated :class:`Parameters` from nested sequences or arrays.
 
     Checks that there is one bias per weight matrix, that every array is finite and of
     the right rank, that consecutive layers chain (fan_out of one is fan_in of the next),
-    that the network takes 2 inputs and gives 1 output, and, when ``hidden_layers`` is
-    given, that the hidden widths match it. Raises :class:`ParameterError` naming the
-    first problem found.
+    that the network gives 1 output, and, when ``hidden_layers`` is given, that the hidden
+    widths match it, and when ``features`` (input feature names) are given, that the first
+    layer takes one input per feature. Raises :class:`ParameterError` naming the first
+    problem found.
     """
     if len(weights) == 0:
         raise ParameterError("weights: at least one layer is required")
@@ -62,13 +66,8 @@ def make_parameters(
             f"weights has {len(weights)} layers but biases has {len(biases)}; "
             "they must have one entry per layer"
         )
-    weight_arrays = tuple(_as_float_array(w, 2, f"weights[{i}]") for i, w in enumerate(weights))
-    bias_arrays = tuple(_as_float_array(b, 1, f"biases[{i}]") for i, b in enumerate(biases))
-    if weight_arrays[0].shape[0] != INPUT_FEATURES:
-        raise ParameterError(
-            f"weights[0] has shape {weight_arrays[0].shape}; the first layer must take "
-            f"{INPUT_FEATURES} inputs, so its shape must be ({INPUT_FEATURES}, fan_out)"
-        )
+    weight_arrays = tuple(_layer_array(w, 2, f"weights[{i}]") for i, w in enumerate(weights))
+    bias_arrays = tuple(_layer_array(b, 1, f"biases[{i}]") for i, b in enumerate(biases))
     for i, (weight, bias) in enumerate(zip(weight_arrays, bias_arrays, strict=True)):
         if i > 0 and weight.shape[0] != weight_arrays[i - 1].shape[1]:
             raise ParameterError(
@@ -86,15 +85,34 @@ def make_parameters(
             f"the last layer must give {OUTPUT_UNITS} output"
         )
     parameters = Parameters(weights=weight_arrays, biases=bias_arrays)
+    check_fit(parameters, hidden_layers, features)
+    return parameters
+
+
+def check_fit(
+    parameters: Parameters,
+    hidden_layers: Sequence[int] | None = None,
+    features: Sequence[str] | None = None,
+) -> None:
+    """Refuse valid parameters that do not fit a network of these hidden layers and features.
+
+    The first layer takes one input per feature, and the hidden widths must be
+    ``hidden_layers``; either check is skipped when its argument is None.
+    """
+    first = parameters.weights[0]
+    if features is not None and first.shape[0] != len(features):
+        raise ParameterError(
+            f"weights[0] has shape {first.shape}; the first layer takes one input "
+            f"per feature of {list(features)}, so its shape must be ({len(features)}, fan_out)"
+        )
     if hidden_layers is not None and parameters.hidden_layers != tuple(hidden_layers):
         raise ParameterError(
             f"the parameters have hidden layers {list(parameters.hidden_layers)} but the "
             f"network has {list(hidden_layers)}"
         )
-    return parameters
 
 
-def _as_float_array(value: object, ndim: int, name: str) -> FloatArray:
+def _layer_array(value: object, ndim: int, name: str) -> FloatArray:
     """Convert ``value`` to a finite float64 array of rank ``ndim`` with no empty axis."""
     try:
         array = np.array(value, dtype=np.float64)

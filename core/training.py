@@ -4,6 +4,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -11,14 +12,19 @@ from numpy.typing import NDArray
 from core.activations import get_activation
 from core.arrays import FloatArray
 from core.backprop import FlatParameters, Workspace, labels_row, with_ones_row
+from core.compiled import choose_engine, make_kernel
 from core.config import EarlyStopping, TrainingConfig
 from core.dataset import Dataset
 from core.errors import TrainingCancelled, TrainingDiverged
+from core.features import apply_features
 from core.initializers import initialize
 from core.losses import binary_cross_entropy, sigmoid
 from core.network import DEFAULT_THRESHOLD, Network, accuracy
 from core.optimizers import make_optimizer
-from core.parameters import Parameters, make_parameters
+from core.parameters import Parameters, check_fit
+
+if TYPE_CHECKING:
+    from core._kernel import Kernel
 
 __all__ = [
     "EarlyStopping",
@@ -58,11 +64,12 @@ class TrainingResult:
     validation_loss_history: FloatArray | None
     validation_accuracy_history: FloatArray | None
     epochs_run: int
-    accuracy_history: FloatArray
-    """Training accuracy per epoch, of the same parameters (and batches) as ``loss_history``."""
     best_epoch: int | None
     stopped_early: bool
     train_seconds: float
+    accuracy_history: FloatArray | None = None
+    """Training accuracy per epoch, of the parameters (and batches) ``loss_history`` measured;
+    None when the compiled kernel trained, which reports losses only."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     progress_interval: float = 0.25,
+    engine: str | None = None,
 ) -> TrainingResult:
     """Train a network on ``train_set`` as ``config`` says.
 
@@ -127,11 +135,16 @@ def train(
     after the epoch's updates. ``on_progress`` and ``should_cancel`` are called at most every
     ``progress_interval`` seconds, and ``on_progress`` once more at the end.
 
+    ``engine`` is ``compiled`` or ``numpy`` (see :mod:`core.compiled`); None picks the
+    compiled kernel where it is built, for networks it can hold. Both give the same result
+    to within rounding (1e-12).
+
     Raises :class:`TrainingCancelled` when ``should_cancel`` returns True,
     :class:`TrainingDiverged` when the loss stops being finite, and
     :class:`ParameterError` for initial parameters that do not fit the configuration.
     """
-    run = _TrainingRun(config, train_set, validation_set, initial_parameters)
+    engine = choose_engine(engine, config.layer_sizes)
+    run = _TrainingRun(config, train_set, validation_set, initial_parameters, engine)
     return run.run(on_progress, should_cancel, progress_interval)
 
 
@@ -144,15 +157,14 @@ class _TrainingRun:
         train_set: Dataset,
         validation_set: Dataset | None,
         initial_parameters: Parameters | None,
+        engine: str,
     ) -> None:
         self.config = config
         self.rng = np.random.default_rng(config.seed)
         if initial_parameters is None:
             initial_parameters = initialize(config.layer_sizes, config.init, self.rng)
         else:
-            initial_parameters = make_parameters(
-                initial_parameters.weights, initial_parameters.biases, config.hidden_layers
-            )
+            check_fit(initial_parameters, config.hidden_layers, config.features)
         self.parameters = FlatParameters.from_parameters(initial_parameters)
         self.gradient = FlatParameters(config.layer_sizes)
         self.optimizer = make_optimizer(
@@ -160,28 +172,35 @@ class _TrainingRun:
         )
         self.activation = get_activation(config.activation)
 
-        self.points = with_ones_row(train_set.points)
+        self.points = with_ones_row(apply_features(train_set.points, config.features))
         self.labels = labels_row(train_set.labels)
         self.n_points = self.points.shape[1]
         self.batch_size = min(config.batch_size or self.n_points, self.n_points)
+        self.kernel: Kernel | None = None
+        if engine == "compiled":
+            self.kernel = make_kernel(config, self.parameters.vector, self.gradient.vector)
+        self.kernel_loss = np.empty(1)
         self.workspaces: dict[int, Workspace] = {}
         self.shuffled_points = np.empty_like(self.points)
         self.shuffled_labels = np.empty_like(self.labels)
 
-        self.validation: tuple[FloatArray, FloatArray, Workspace] | None = None
+        self.validation: tuple[FloatArray, FloatArray, Workspace | None] | None = None
         if validation_set is not None:
             self.validation = (
-                with_ones_row(validation_set.points),
+                with_ones_row(apply_features(validation_set.points, config.features)),
                 labels_row(validation_set.labels),
-                Workspace(config.layer_sizes, len(validation_set), self.activation),
+                # The kernel measures in its own tiles; NumPy needs buffers for every point.
+                None
+                if self.kernel is not None
+                else Workspace(config.layer_sizes, len(validation_set), self.activation),
             )
         self.loss_history = np.empty(config.epochs)
         self.accuracy_history = np.empty(config.epochs)
+        self.epoch_accuracy = 0.0
         self.validation_loss_history = np.empty(config.epochs) if validation_set else None
         self.validation_accuracy_history = np.empty(config.epochs) if validation_set else None
         self.validation_loss: float | None = None
         self.validation_accuracy: float | None = None
-        self.epoch_accuracy = 0.0
         self.stopper = _Stopper(config.early_stopping) if config.early_stopping else None
 
     def _workspace(self, rows: int) -> Workspace:
@@ -198,22 +217,28 @@ class _TrainingRun:
         ):
             return
         points, labels, workspace = self.validation
-        logits = workspace.forward(points, self.parameters)
-        self.validation_loss = binary_cross_entropy(logits, labels)
+        if self.kernel is not None:
+            self.validation_loss, self.validation_accuracy = self.kernel.evaluate(points, labels)
+        else:
+            assert workspace is not None
+            logits = workspace.forward(points, self.parameters)
+            self.validation_loss = binary_cross_entropy(logits, labels)
+            self.validation_accuracy = float(np.mean(_labels_of(logits) == labels))
         if not math.isfinite(self.validation_loss):
             raise TrainingDiverged(epoch, self.validation_loss)
-        self.validation_accuracy = float(np.mean(_labels_of(logits) == labels))
         self.validation_loss_history[epoch] = self.validation_loss
         self.validation_accuracy_history[epoch] = self.validation_accuracy
 
     def _mini_batch_epoch(self) -> float:
-        """One pass over the reshuffled points; returns the mean of the batch losses.
-
-        ``epoch_accuracy`` is set to the fraction of points each batch labelled right.
-        """
+        """One pass over the reshuffled points; returns the mean of the batch losses."""
         order = self.rng.permutation(self.n_points)
         np.take(self.points, order, axis=1, out=self.shuffled_points)
         np.take(self.labels, order, axis=1, out=self.shuffled_labels)
+        if self.kernel is not None:
+            self.kernel.epochs(
+                self.shuffled_points, self.shuffled_labels, self.batch_size, self.kernel_loss
+            )
+            return float(self.kernel_loss[0])
         epoch_loss = 0.0
         correct = 0
         for start in range(0, self.n_points, self.batch_size):
@@ -222,13 +247,56 @@ class _TrainingRun:
             rows = batch_points.shape[1]
             workspace = self._workspace(rows)
             batch_loss = workspace.loss_and_gradient(
-                batch_points, batch_labels, self.parameters, self.gradient, self.config.l2
+                batch_points,
+                batch_labels,
+                self.parameters,
+                self.gradient,
+                l2=self.config.l2,
+                l1=self.config.l1,
             )
             correct += _correct(workspace.logits[-1], batch_labels)
             self.optimizer.step(self.parameters.vector, self.gradient.vector, 1.0 / rows)
             epoch_loss += batch_loss * rows / self.n_points
         self.epoch_accuracy = correct / self.n_points
         return epoch_loss
+
+    def _full_batch_epoch(self, epoch: int) -> bool:
+        """Validate, record the loss, then update unless stopping; True to stop here."""
+        self._validate(epoch)
+        if self.kernel is not None:
+            loss = self.kernel.loss_and_gradient(self.points, self.labels)
+        else:
+            workspace = self._workspace(self.n_points)
+            loss = workspace.loss_and_gradient(
+                self.points,
+                self.labels,
+                self.parameters,
+                self.gradient,
+                l2=self.config.l2,
+                l1=self.config.l1,
+            )
+            self.epoch_accuracy = _correct(workspace.logits[-1], self.labels) / self.n_points
+        stopped_early = self._record(epoch, loss)
+        if not stopped_early:
+            if self.kernel is not None:
+                self.kernel.step(1.0 / self.n_points)
+            else:
+                self.optimizer.step(
+                    self.parameters.vector, self.gradient.vector, 1.0 / self.n_points
+                )
+        return stopped_early
+
+    def _kernel_epochs(self, first: int, count: int) -> int:
+        """Run up to ``count`` full-batch epochs in the kernel, from epoch ``first``; how many."""
+        assert self.kernel is not None
+        end = min(first + count, self.config.epochs)
+        done = self.kernel.epochs(
+            self.points, self.labels, self.n_points, self.loss_history[first:end]
+        )
+        last = first + done - 1
+        if not math.isfinite(self.loss_history[last]):
+            raise TrainingDiverged(last, float(self.loss_history[last]))
+        return done
 
     def _record(self, epoch: int, loss: float) -> bool:
         """Store the epoch's loss; True when early stopping says to stop here."""
@@ -273,28 +341,32 @@ class _TrainingRun:
     ) -> TrainingResult:
         started = time.perf_counter()
         next_report = started + progress_interval
-        full_batch = self._workspace(self.n_points) if self.batch_size == self.n_points else None
+        full_batch = self.batch_size == self.n_points
+        # With nothing to look at between epochs, the kernel runs a chunk of them per call.
+        in_chunks = (
+            full_batch
+            and self.kernel is not None
+            and self.validation is None
+            and self.stopper is None
+        )
+        chunk = 1
         epochs_run = reported = 0
         stopped_early = False
-        for epoch in range(self.config.epochs):
-            if full_batch is not None:
-                self._validate(epoch)
-                loss = full_batch.loss_and_gradient(
-                    self.points, self.labels, self.parameters, self.gradient, self.config.l2
-                )
-                self.epoch_accuracy = _correct(full_batch.logits[-1], self.labels) / self.n_points
-                stopped_early = self._record(epoch, loss)
-                if not stopped_early:
-                    self.optimizer.step(
-                        self.parameters.vector, self.gradient.vector, 1.0 / self.n_points
-                    )
+        while epochs_run < self.config.epochs:
+            if in_chunks:
+                chunk_started = time.perf_counter()
+                epochs_run += self._kernel_epochs(epochs_run, chunk)
+                chunk = _next_chunk(chunk, time.perf_counter() - chunk_started, progress_interval)
             else:
-                loss = self._mini_batch_epoch()
-                self._validate(epoch)
-                stopped_early = self._record(epoch, loss)
-            epochs_run = epoch + 1
-            if stopped_early:
-                break
+                if full_batch:
+                    stopped_early = self._full_batch_epoch(epochs_run)
+                else:
+                    loss = self._mini_batch_epoch()
+                    self._validate(epochs_run)
+                    stopped_early = self._record(epochs_run, loss)
+                epochs_run += 1
+                if stopped_early:
+                    break
             now = time.perf_counter()
             if now >= next_report:
                 next_report = now + progress_interval
@@ -315,15 +387,27 @@ class _TrainingRun:
             raise TrainingDiverged(epochs_run, math.nan)
         losses, accuracies = self.validation_loss_history, self.validation_accuracy_history
         return TrainingResult(
-            network=Network(self.parameters.to_parameters(), self.config.activation),
+            network=Network(
+                self.parameters.to_parameters(), self.config.activation, self.config.features
+            ),
             loss_history=self.loss_history[:epochs_run].copy(),
             validation_loss_history=None if losses is None else losses[:epochs_run].copy(),
             validation_accuracy_history=(
                 None if accuracies is None else accuracies[:epochs_run].copy()
             ),
             epochs_run=epochs_run,
-            accuracy_history=self.accuracy_history[:epochs_run].copy(),
+            accuracy_history=(
+                None if self.kernel is not None else self.accuracy_history[:epochs_run].copy()
+            ),
             best_epoch=None if self.stopper is None else self.stopper.best_epoch,
             stopped_early=stopped_early,
             train_seconds=seconds,
         )
+
+
+def _next_chunk(chunk: int, seconds: float, progress_interval: float) -> int:
+    """Epochs for the next kernel call after ``chunk`` took ``seconds``: doubling, until a
+    call takes about a quarter of the progress interval, so callbacks stay on time."""
+    target = progress_interval / 4
+    fitting = int(chunk * target / seconds) if seconds > 0 else 2 * chunk
+    return max(1, min(2 * chunk, fitting))

@@ -11,6 +11,8 @@ from service.event_hub import EventHub
 from service.http.body_limit import BodyLimitMiddleware
 from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.inference import routes as inference
+from service.inference.errors import protocol_error_for
 from service.model_cache import ModelCache
 from service.routes import (
     evaluation,
@@ -110,9 +112,14 @@ def create_app(
         registry.router,
     ):
         app.include_router(router)
+    inference.install(app)
 
     # The last added middleware is the outermost: logging sees every request and response.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        error_responses={inference.PREFIX: protocol_error_for},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -100,7 +100,8 @@ class ModelCache:
             return self._confirm(model_id, entry)
         # Loading decodes arrays: do it outside the lock so other models stay available.
         record, parameters = self.repository.model_parameters(model_id)
-        loaded = LoadedModel(record, Network(parameters, record.config.activation), self.repository)
+        network = Network(parameters, record.config.activation, tuple(record.config.features))
+        loaded = LoadedModel(record, network, self.repository)
         with self._lock:
             if generation == self._generation:
                 self._entries[model_id] = _Entry(loaded, time.monotonic())

@@ -90,7 +90,12 @@ def regions_surface(grid: PlaneGrid, probabilities: FloatArray) -> dict[str, Any
         "opacity": REGION_OPACITY,
         "showscale": False,
         "autocontour": False,
-        "contours": {"start": 0.5, "end": 0.5, "size": 1.0, "showlines": False},
+        "contours": {
+            "start": DEFAULT_THRESHOLD,
+            "end": DEFAULT_THRESHOLD,
+            "size": 1.0,
+            "showlines": False,
+        },
         "name": "Decision boundary",
     }
 

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
 import core.config
 from core.activations import ACTIVATIONS
+from core.errors import ConfigError
+from core.features import FEATURES, check_features
 from core.generators import (
     DEFAULT_GENERATOR,
     DEFAULT_N_SAMPLES,
@@ -97,8 +99,13 @@ class EarlyStoppingConfig(ConfigPart):
 class TrainingSettings(ConfigPart):
     """The network and its training: everything of a job but its data and initial weights."""
 
-    # A plain default (pydantic copies it per instance), so OpenAPI publishes it.
+    # Plain defaults (pydantic copies them per instance), so OpenAPI publishes them.
     hidden_layers: list[Annotated[int, Field(ge=1)]] = Field(default=list(TUTORIAL.hidden_layers))
+    features: list[Annotated[str, Field(json_schema_extra=one_of(FEATURES))]] = Field(
+        default=list(TUTORIAL.features),
+        min_length=1,
+        description="the network's inputs, computed from each point (x1, x2); each once",
+    )
     activation: str = Field(default=TUTORIAL.activation, json_schema_extra=one_of(ACTIVATIONS))
     init: str = Field(default=TUTORIAL.init, json_schema_extra=one_of(INITIALIZERS))
     epochs: int = Field(default=TUTORIAL.epochs, ge=1)
@@ -108,6 +115,7 @@ class TrainingSettings(ConfigPart):
         default=TUTORIAL.batch_size, ge=1, description="null: full batch"
     )
     l2: FiniteFloat = Field(default=TUTORIAL.l2, ge=0.0)
+    l1: FiniteFloat = Field(default=TUTORIAL.l1, ge=0.0)
     momentum: FiniteFloat = Field(default=TUTORIAL.momentum, ge=0.0, lt=1.0)
     beta1: FiniteFloat = Field(default=TUTORIAL.beta1, ge=0.0, lt=1.0)
     beta2: FiniteFloat = Field(default=TUTORIAL.beta2, ge=0.0, lt=1.0)
@@ -122,6 +130,15 @@ class TrainingSettings(ConfigPart):
     @classmethod
     def _known_activation(cls, value: str) -> str:
         return check_known("activation", value, ACTIVATIONS)
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: list[str]) -> list[str]:
+        try:
+            check_features(value)
+        except ConfigError as error:
+            raise ValueError(str(error).removeprefix("features: ")) from None
+        return value
 
     @field_validator("init")
     @classmethod
@@ -138,6 +155,7 @@ class TrainingSettings(ConfigPart):
         early = self.early_stopping
         return core.config.TrainingConfig(
             hidden_layers=tuple(self.hidden_layers),
+            features=tuple(self.features),
             activation=self.activation,
             init=self.init,
             epochs=self.epochs,
@@ -145,6 +163,7 @@ class TrainingSettings(ConfigPart):
             optimizer=self.optimizer,
             batch_size=self.batch_size,
             l2=self.l2,
+            l1=self.l1,
             momentum=self.momentum,
             beta1=self.beta1,
             beta2=self.beta2,

@@ -1,6 +1,9 @@
 """The request-body size limit: a 413 before the body is parsed, with or without a length."""
 
+from collections.abc import Callable, Mapping
+
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.domain.errors import BodyTooLarge
@@ -13,12 +16,19 @@ class BodyLimitMiddleware:
 
     A declared ``Content-Length`` over the limit is refused at once, before anything is
     read; a body without one (chunked) is counted while it is read, and reading stops with
-    a 413 as soon as it passes the limit.
+    a 413 as soon as it passes the limit. Paths under a prefix of ``error_responses`` get
+    that prefix's error response instead of a problem.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        error_responses: Mapping[str, Callable[[Exception], Response]] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.error_responses = dict(error_responses or {})
 
     def _error(self) -> BodyTooLarge:
         return BodyTooLarge(self.max_body_bytes, setting_env_name("max_body_bytes"))
@@ -29,7 +39,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await error_response(self._error())(scope, receive, send)
+            await self._respond(scope)(scope, receive, send)
             return
         received = 0
 
@@ -43,6 +53,13 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+    def _respond(self, scope: Scope) -> Response:
+        path: str = scope.get("path", "")
+        for prefix, respond in self.error_responses.items():
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return respond(self._error())
+        return error_response(self._error())
 
 
 def _content_length(scope: Scope) -> int | None:

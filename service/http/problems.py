@@ -112,12 +112,19 @@ def error_response(error: Exception) -> JSONResponse:
     )
 
 
-def internal_error_response(request_id: str | None = None) -> JSONResponse:
-    """A 500 problem that says nothing about the failure beyond how to find it in the log."""
+def internal_error_detail(request_id: str | None = None) -> str:
+    """What a 500 says: nothing about the failure beyond how to find it in the log."""
     detail = "the server failed to handle this request; the error has been logged"
     if request_id:
         detail += f" under request id {request_id}"
-    return problem_response(500, detail, title=INTERNAL.title, problem_type=INTERNAL.type)
+    return detail
+
+
+def internal_error_response(request_id: str | None = None) -> JSONResponse:
+    """A 500 problem that says nothing about the failure beyond how to find it in the log."""
+    return problem_response(
+        500, internal_error_detail(request_id), title=INTERNAL.title, problem_type=INTERNAL.type
+    )
 
 
 def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -24,7 +24,7 @@ from core.arrays import FloatArray
 from service.domain.jobs import JobStatus
 from service.domain.records import JobSnapshot
 from service.event_hub import EventHub
-from service.http.deps import EventHubDep, RepositoryDep
+from service.http.deps import EventHubDep, RepositoryDep, resource_router
 from service.schemas.common import problem_responses
 
 KEEPALIVE_SECONDS = 15.0
@@ -33,7 +33,7 @@ RECONNECT_MILLISECONDS = 1000
 MAX_LOSSES_PER_EVENT = 10_000
 FINAL_ID_SUFFIX = "-end"
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = resource_router("/jobs", "jobs")
 
 _EVENT_ID = re.compile(r"(\d+)(" + re.escape(FINAL_ID_SUFFIX) + r")?")
 

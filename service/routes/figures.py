@@ -67,8 +67,9 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 NO_ACCURACY_HISTORY = (
-    "this model was trained before accuracy was recorded per epoch; only its loss figure "
-    "(metric=loss) is available"
+    "this model has no training accuracy per epoch: it was trained before accuracy was "
+    "recorded, or by the compiled training kernel, which records the loss only (train with "
+    "PLANENET_TRAINING_ENGINE=numpy to record it); its loss figure (metric=loss) is available"
 )
 
 FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -128,18 +129,25 @@ def model_boundary_figure(
     ] = None,
     mode: Annotated[
         BoundaryMode,
-        Query(description="regions: the two classes' regions; probability: P(class 1)"),
+        Query(
+            description=(
+                "regions: the two classes' regions and the exact boundary; probability: "
+                "P(class 1); contour: the exact boundary curve alone (a small answer)"
+            )
+        ),
     ] = "regions",
 ) -> Response:
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
     check_limit("resolution", resolution, settings, "max_boundary_resolution")
     loaded = load_model(cache, model_id, REF_FIELD)
+    datasets = loaded.datasets()
     figure = boundary_figure(
         loaded.network.predict_proba,
-        loaded.datasets().train_set,
+        datasets.train_set,
         resolution=resolution,
         mode=mode,
+        validation=datasets.validation_set,
     )
     return model_figure_response(request, figure, settings)
 
@@ -152,7 +160,8 @@ def model_boundary_figure(
 def model_data_figure(
     model_id: ModelRef, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    figure = data_figure(load_model(cache, model_id, REF_FIELD).datasets().train_set)
+    datasets = load_model(cache, model_id, REF_FIELD).datasets()
+    figure = data_figure(datasets.train_set, validation=datasets.validation_set)
     return model_figure_response(request, figure, settings)
 
 

@@ -109,7 +109,9 @@ def _given_parameters(training: TrainingRequest) -> Parameters | None:
     if given is None:
         return None
     try:
-        return make_parameters(given.weights, given.biases, training.hidden_layers)
+        return make_parameters(
+            given.weights, given.biases, training.hidden_layers, training.features
+        )
     except CoreError as error:
         raise InvalidInput([("body.initial_parameters", str(error))]) from None
 

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.network import DEFAULT_THRESHOLD, Network
 from service.domain.errors import InvalidInput, WrongState
+from service.domain.prediction import UNEVALUABLE, UnevaluablePoint, predict_points
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
 from service.http.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
 from service.http.request_body import parse_body, read_json_body, request_body_openapi
@@ -50,17 +51,10 @@ def classify(
 ) -> tuple[list[int], list[float]]:
     """Labels at ``threshold`` and class-1 probabilities, as plain lists, of points (n, 2)."""
     point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    # Coordinates are bounded at the edge, but large weights may still overflow inside the
-    # network; an infinite logit gives a probability of 0 or 1, only NaN has no answer.
-    with np.errstate(over="ignore", invalid="ignore"):
-        probabilities = network.predict_proba(point_array)
-    undefined = np.isnan(probabilities)
-    if undefined.any():
-        index = int(np.argmax(undefined))
-        raise InvalidInput(
-            [(f"body.points[{index}]", "the coordinates are too large for the network to evaluate")]
-        )
-    labels = (probabilities > threshold).astype(np.int64)
+    try:
+        labels, probabilities = predict_points(network, point_array, threshold)
+    except UnevaluablePoint as error:
+        raise InvalidInput([(f"body.points[{error.index}]", UNEVALUABLE)]) from None
     return labels.tolist(), probabilities.tolist()
 
 

@@ -76,7 +76,8 @@ class Page(BaseModel, Generic[ItemT]):
 class ParametersBody(RequestModel):
     """A network's weights and biases: ``weights[i]`` is fan_in x fan_out, ``biases[i]`` fan_out.
 
-    The first layer takes 2 inputs and the last gives 1 output; this is the shape
+    The first layer takes one input per feature (2 for the plain coordinates x1, x2) and the
+    last gives 1 output; this is the shape
     ``GET /models/{id}/parameters`` returns and ``initial_parameters`` takes.
     """
 

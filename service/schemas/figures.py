@@ -1,10 +1,12 @@
 """Schemas of figures: Plotly figure JSON, ready for ``Plotly.newPlot(div, data, layout)``."""
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-BoundaryMode = Literal["regions", "probability"]
+from core.figures import BoundaryMode
+
+__all__ = ["DEFAULT_BOUNDARY_RESOLUTION", "DEFAULT_LOSS_POINTS", "MAX_LOSS_POINTS", "BoundaryMode"]
 
 DEFAULT_LOSS_POINTS = 1000
 MAX_LOSS_POINTS = 100_000

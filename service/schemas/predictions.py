@@ -1,5 +1,7 @@
 """Schemas of predictions: points in, labels and class-1 probabilities out."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.dataset import MAX_COORDINATE
@@ -12,6 +14,20 @@ POINTS_DESCRIPTION = (
 )
 MODEL_ID_MAX_LENGTH = 64
 
+Threshold = Annotated[
+    float,
+    Field(
+        strict=True,
+        gt=0,
+        lt=1,
+        description=(
+            "a point is labelled 1 when its class-1 probability exceeds this "
+            f"(0 < threshold < 1, default {DEFAULT_THRESHOLD:g}); it never changes probabilities"
+        ),
+    ),
+]
+"""The probability above which a point is labelled 1, as every prediction route takes it."""
+
 
 class PointsBody(RequestModel):
     """Points to classify with the model named in the path."""
@@ -21,13 +37,7 @@ class PointsBody(RequestModel):
     )
 
     points: list[Point] = Field(min_length=1, description=POINTS_DESCRIPTION)
-    threshold: float = Field(
-        default=DEFAULT_THRESHOLD,
-        gt=0.0,
-        lt=1.0,
-        strict=True,
-        description="label 1 where the class-1 probability exceeds this; never changes them",
-    )
+    threshold: Threshold = DEFAULT_THRESHOLD
 
 
 class PredictBody(PointsBody):

@@ -251,9 +251,18 @@ def test_missing_or_extra_parameter_arrays_are_refused(arrays: dict[str, Any]) -
 
 
 def test_wrong_shapes_in_bytes_are_refused() -> None:
-    data = _npz(weight_0=np.zeros((3, 1)), bias_0=np.zeros(1))
+    data = _npz(weight_0=np.zeros((2, 2)), bias_0=np.zeros(2))  # two outputs, not one
     with pytest.raises(ParameterError, match=r"weights\[0\]"):
         parameters_from_bytes(data)
+
+
+def test_a_first_layer_over_more_input_features_round_trips() -> None:
+    rng = np.random.default_rng(3)
+    parameters = make_parameters(
+        [rng.normal(size=(5, 3)), rng.normal(size=(3, 1))], [rng.normal(size=3), np.zeros(1)]
+    )
+    _assert_bit_identical(parameters_from_bytes(parameters_to_bytes(parameters)), parameters)
+    _assert_bit_identical(parameters_from_dict(parameters_to_dict(parameters)), parameters)
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def test_defaults_reproduce_the_tutorials_configuration() -> None:
     assert config.optimizer == "gd"
     assert config.batch_size is None
     assert config.l2 == 0.0
+    assert config.l1 == 0.0
     assert config.early_stopping is None
     assert config.hyperparameters.learning_rate == 0.5
 
@@ -94,6 +95,8 @@ def test_defaults_reproduce_the_tutorials_configuration() -> None:
         ({"batch_size": 0}, "batch_size"),
         ({"l2": -1.0}, "l2"),
         ({"l2": math.inf}, "l2"),
+        ({"l1": -0.1}, "l1"),
+        ({"l1": math.nan}, "l1"),
         ({"epsilon": 0.0}, "epsilon"),
     ],
 )
@@ -270,6 +273,27 @@ def test_l2_shrinks_the_weights(moons: Dataset) -> None:
     assert squared_norm(penalized) < 0.8 * squared_norm(plain)
 
 
+def test_l1_adds_its_penalty_to_the_recorded_loss(blobs: Dataset) -> None:
+    start = small_parameters((4,), seed=4)
+    result = train(TrainingConfig(epochs=1, l1=0.5), blobs, initial_parameters=start)
+    penalty = 0.5 / len(blobs) * sum(float(np.sum(np.abs(w))) for w in start.weights)
+    expected = evaluate(Network(start), blobs).loss + penalty
+    assert result.loss_history[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_l1_shrinks_the_weights_and_leaves_many_near_zero(moons: Dataset) -> None:
+    plain = train(TrainingConfig(epochs=300, hidden_layers=(8,), optimizer="adam"), moons)
+    penalized = train(
+        TrainingConfig(epochs=300, hidden_layers=(8,), optimizer="adam", l1=5.0), moons
+    )
+
+    def weights_of(result: TrainingResult) -> FloatArray:
+        return np.concatenate([w.ravel() for w in result.network.parameters.weights])
+
+    assert np.abs(weights_of(penalized)).sum() < 0.5 * np.abs(weights_of(plain)).sum()
+    assert np.mean(np.abs(weights_of(penalized)) < 0.02) > np.mean(np.abs(weights_of(plain)) < 0.02)
+
+
 # --- learning ----------------------------------------------------------------------------------
 
 
@@ -329,19 +353,26 @@ def test_training_accuracy_per_epoch_is_that_of_the_parameters_each_loss_measure
 ) -> None:
     """Full batch: epoch e's accuracy is that of the network a run of e - 1 epochs returns."""
     config = TrainingConfig(hidden_layers=(4,), epochs=30, learning_rate=0.5, seed=3)
-    result = train(config, moons)
+    result = train(config, moons, engine="numpy")
+    assert result.accuracy_history is not None
     assert result.accuracy_history.shape == (30,)
     for epoch in (2, 12, 30):
-        earlier = train(dataclasses.replace(config, epochs=epoch - 1), moons)
+        earlier = train(dataclasses.replace(config, epochs=epoch - 1), moons, engine="numpy")
         expected = evaluate(earlier.network, moons).accuracy
         assert result.accuracy_history[epoch - 1] == expected
 
 
 def test_mini_batch_training_accuracy_counts_every_point_once(moons: Dataset) -> None:
     config = TrainingConfig(hidden_layers=(4,), epochs=20, optimizer="adam", batch_size=32, seed=1)
-    result = train(config, moons)
+    result = train(config, moons, engine="numpy")
     n = len(moons)
+    assert result.accuracy_history is not None
     assert result.accuracy_history.shape == (20,)
     # Each epoch's accuracy is a count of points labelled right over n.
     np.testing.assert_allclose(result.accuracy_history * n, np.round(result.accuracy_history * n))
     assert result.accuracy_history[-1] > result.accuracy_history[0]
+
+
+def test_the_compiled_kernel_reports_no_training_accuracy_per_epoch(moons: Dataset) -> None:
+    config = TrainingConfig(hidden_layers=(4,), epochs=10, seed=1)
+    assert train(config, moons, engine="compiled").accuracy_history is None

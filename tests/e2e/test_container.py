@@ -140,6 +140,20 @@ def container_like_server(
             process.wait()
 
 
+def test_the_installed_wheel_trains_on_the_compiled_kernel(installed_venv: Path) -> None:
+    check = "from core.compiled import default_engine; print(default_engine())"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PLANENET_")}
+    result = subprocess.run(
+        [str(installed_venv / "bin" / "python"), "-c", check],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=installed_venv,
+    )
+    assert result.stdout.strip() == "compiled"
+
+
 def test_the_image_command_serves_health(
     container_like_server: tuple[str, dict[str, str], list[str]],
 ) -> None:

@@ -370,3 +370,14 @@ def test_an_idle_stream_sends_heartbeat_comments(
     with httpx.Client(timeout=WAIT_SECONDS) as http, http.stream("GET", url) as response:
         lines = response.iter_lines()
         assert any(line.startswith(": heartbeat") for line in lines)
+
+
+@pytest.mark.anyio
+async def test_with_protected_reads_a_stream_needs_the_key(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, api_key="k", protect_reads=True)
+    async with serve(settings) as client:
+        job = await client.post("/jobs", json={"epochs": 10}, headers={"X-API-Key": "k"})
+        path = f"/jobs/{job.json()['id']}/events"
+        assert_problem(await client.get(path), 401, "unauthorized")
+        refused = await client.get(path, headers={"X-API-Key": "wrong"})
+        assert_problem(refused, 401, "unauthorized")

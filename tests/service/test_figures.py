@@ -97,9 +97,13 @@ async def test_the_boundary_figure_is_the_cores_on_the_stored_model(
     artifacts = trained.artifacts
     network = Network(artifacts.parameters, artifacts.activation)
     assert figure == boundary_figure(
-        network.predict_proba, artifacts.train_set, resolution=40, mode=mode
+        network.predict_proba,
+        artifacts.train_set,
+        resolution=40,
+        mode=mode,
+        validation=artifacts.validation_set,
     )
-    surface, *curve, class_0, class_1 = figure["data"]
+    surface, *curve, class_0, class_1, validation_0, validation_1 = figure["data"]
     assert surface["type"] == "contour"
     # Regions mode draws the exact boundary curve over the regions; probability mode does not.
     assert [trace["mode"] for trace in curve] == (["lines"] if mode == "regions" else [])
@@ -111,6 +115,10 @@ async def test_the_boundary_figure_is_the_cores_on_the_stored_model(
         assert all(0.0 <= value <= 1.0 for value in values)
     assert (class_0["name"], class_1["name"]) == ("Class 0", "Class 1")
     assert len(class_0["x"]) + len(class_1["x"]) == len(trained.artifacts.train_set)
+    # The validation points are drawn apart, hollow.
+    assert artifacts.validation_set is not None
+    assert len(validation_0["x"]) + len(validation_1["x"]) == len(artifacts.validation_set)
+    assert validation_0["marker"]["symbol"].endswith("-open")
 
 
 async def test_the_boundary_resolution_defaults_to_200_or_the_limit(trained: Trained) -> None:
@@ -123,10 +131,11 @@ async def test_the_boundary_resolution_defaults_to_200_or_the_limit(trained: Tra
 async def test_the_data_figure_shows_the_stored_training_points(trained: Trained) -> None:
     figure = await get_figure(trained.client, f"/models/{trained.model_id}/figures/data")
     train_set = trained.artifacts.train_set
-    assert figure == data_figure(train_set)
+    assert figure == data_figure(train_set, validation=trained.artifacts.validation_set)
     assert len(train_set) == 160  # 200 points, a fifth kept for validation
+    assert len(figure["data"]) == 4  # each class's training points, then its validation points
     tolerance = np.ptp(train_set.points, axis=0) * 0.5e-4  # rounded to 4 digits of the range
-    for label, trace in enumerate(figure["data"]):
+    for label, trace in enumerate(figure["data"][:2]):
         drawn = np.column_stack([trace["x"], trace["y"]])
         assert np.all(np.abs(drawn - train_set.points[train_set.labels == label]) <= tolerance)
 

@@ -1,5 +1,6 @@
 """Registered names, versions, aliases, tags and descriptions; references in every model path."""
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
+from core.compiled import ENGINE_VARIABLE
 from service.domain.references import MAX_VERSION
-from service.store.repository import Repository
 from tests.core.plotly_checks import check_figure
 from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
 from tests.helpers.problems import assert_problem, problem_fields
@@ -28,7 +29,6 @@ class Trained:
     """A running app with versions 1 to 3 of ``two-blobs``, an unnamed and a free-text model."""
 
     client: httpx.AsyncClient
-    repository: Repository
     versions: list[str]
     unnamed: str
     free_text: str
@@ -51,19 +51,33 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trained]:
     settings = make_settings(tmp_path_factory.mktemp("names"), workers=1, api_key=KEY)
-    async with serve(settings) as client:
-        versions = [
-            await train(client, {**QUICK_JOB, "name": "two-blobs", "seed": seed}) for seed in (1, 2)
-        ]
-        versions.append(
-            await train(
-                client,
-                {**QUICK_JOB, "name": "two-blobs", "seed": 3, "validation_fraction": 0.25},
-            )
+    # The NumPy engine records training accuracy per epoch (the compiled kernel does not).
+    engine = os.environ.get(ENGINE_VARIABLE)
+    os.environ[ENGINE_VARIABLE] = "numpy"
+    try:
+        async with serve(settings) as client:
+            yield await train_the_models(client)
+    finally:
+        if engine is None:
+            del os.environ[ENGINE_VARIABLE]
+        else:
+            os.environ[ENGINE_VARIABLE] = engine
+
+
+async def train_the_models(client: httpx.AsyncClient) -> Trained:
+    """Versions 1 to 3 of two-blobs (the third with a validation split), then the others."""
+    versions = [
+        await train(client, {**QUICK_JOB, "name": "two-blobs", "seed": seed}) for seed in (1, 2)
+    ]
+    versions.append(
+        await train(
+            client,
+            {**QUICK_JOB, "name": "two-blobs", "seed": 3, "validation_fraction": 0.25},
         )
-        unnamed = await train(client, QUICK_JOB)
-        free_text = await train(client, {**QUICK_JOB, "name": "my model (v1 style)"})
-        yield Trained(client, client._transport.app.state.repository, versions, unnamed, free_text)  # type: ignore[attr-defined]
+    )
+    unnamed = await train(client, QUICK_JOB)
+    free_text = await train(client, {**QUICK_JOB, "name": "my model (v1 style)"})
+    return Trained(client, versions, unnamed, free_text)
 
 
 async def get_json(client: httpx.AsyncClient, path: str) -> Any:

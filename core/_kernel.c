@@ -1,0 +1,703 @@
+/* PlaneNet's compiled training kernel: core/backprop.py's forward and backward pass, its penalties
+ * and core/optimizers.py's updates, element for element, over the same flat parameter vector.
+ *
+ * A Kernel holds one network's shape, its optimizer state and buffers for one tile of TILE
+ * points: a batch of any size is worked through tile by tile, so the buffers stay in the
+ * processor's cache and a job's memory does not grow with its batch size. core/compiled.py
+ * drives it. Arrays are feature-major, as in the NumPy engine: the points are a
+ * (features + 1, n) C-contiguous float64 array (its last row, the ones, is not read) and the
+ * labels a (1, n) one. Every formula is written in the order the NumPy engine evaluates it,
+ * so the two differ only by the rounding of sums (BLAS orders them its own way) and of exp
+ * and log: the parity tests hold them within 1e-12. setup.py's flags keep every operation
+ * IEEE (no multiply-add fused where NumPy rounds twice). The loops run with the GIL
+ * released, so a worker's heartbeat thread keeps beating.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+enum { RELU, TANH, SIGMOID, LEAKY_RELU, IDENTITY, N_ACTIVATIONS };
+static const char *ACTIVATION_NAMES[N_ACTIVATIONS] = {"relu", "tanh", "sigmoid", "leaky_relu",
+                                                      "identity"};
+enum { GD, MOMENTUM, ADAM };
+
+#define LOGE2 0.693147180559945309417232121458176568
+#define TILE 256
+
+/* On x86-64 Linux with glibc, the hot loops are compiled twice, for AVX2 and for the baseline,
+ * and the loader picks one for the processor: the same IEEE operations, twice as wide. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define WIDE_VECTORS __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE_VECTORS
+#endif
+
+typedef struct {
+    PyObject_HEAD
+    int n_layers;
+    Py_ssize_t sizes[66]; /* units per layer, input to output */
+    Py_ssize_t offsets[65]; /* where each layer's (fan_in + 1, fan_out) block starts */
+    int activation, optimizer;
+    double learning_rate, momentum, beta1, beta2, epsilon, l2, l1, leaky_slope;
+    long steps;
+    Py_buffer parameters, gradient;
+    Py_ssize_t size;
+    double *state; /* 2 * size: velocity, or Adam's first and second moments */
+    double *work;  /* z, a and grad_z of each layer, grad_a, then two rows, for TILE points */
+    double *z[65], *a[65], *grad_z[65], *grad_a, *exps, *softplus;
+} Kernel;
+
+/* log(exp(0) + exp(y)), exactly as NumPy's logaddexp(0, y) computes it. */
+static inline double softplus(double y)
+{
+    if (y == 0.0) {
+        return 0.0 + LOGE2;
+    }
+    double tmp = 0.0 - y;
+    if (tmp > 0) {
+        return 0.0 + log1p(exp(-tmp));
+    }
+    if (tmp <= 0) {
+        return y + log1p(exp(tmp));
+    }
+    return tmp;
+}
+
+/* log1p(e) for 0 <= e <= 1 within an ulp: fdlibm's log1p restricted to that range, written
+ * without calls or branches so that a loop of it vectorises (C libraries' log1p is several
+ * times slower than their exp). */
+static inline double log1p_unit(double e)
+{
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double lg1 = 6.666666666666735130e-01, lg2 = 3.999999999940941908e-01,
+                 lg3 = 2.857142874366239149e-01, lg4 = 2.222219843214978396e-01,
+                 lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01,
+                 lg7 = 1.479819860511658591e-01;
+    double u = 1.0 + e;
+    double c = (e - (u - 1.0)) / u; /* the rounding of u, exact since e <= 1 */
+    int above = u > 1.4142135623730951;
+    double k = above ? 1.0 : 0.0;
+    double m = u * (above ? 0.5 : 1.0); /* in [0.707, 1.415), so m - 1 is exact */
+    double f = m - 1.0;
+    double s = f / (2.0 + f);
+    double z = s * s, w = z * z;
+    double r = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7))) + w * (lg2 + w * (lg4 + w * lg6));
+    double hfsq = 0.5 * f * f;
+    return k * ln2_hi - ((hfsq - (s * (hfsq + r) + (k * ln2_lo + c))) - f);
+}
+
+static inline double sign(double x)
+{
+    return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
+}
+
+WIDE_VECTORS static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
+{
+    switch (k->activation) {
+    case RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = z[i] < 0.0 ? 0.0 : z[i];
+        }
+        break;
+    case TANH:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = tanh(z[i]);
+        }
+        break;
+    case SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = exp(-softplus(-z[i]));
+        }
+        break;
+    case LEAKY_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            a[i] = z[i] * (z[i] > 0.0 ? 1.0 : k->leaky_slope);
+        }
+        break;
+    default:
+        memcpy(a, z, (size_t)n * sizeof(double));
+    }
+}
+
+/* out = grad_a * f'(z), with a = f(z), as core/activations.py's backward functions. */
+WIDE_VECTORS static void derive(const Kernel *k, const double *grad_a, const double *z, const double *a,
+                   double *out, Py_ssize_t n)
+{
+    switch (k->activation) {
+    case RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = sign(a[i]) * grad_a[i];
+        }
+        break;
+    case TANH:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = (1.0 - a[i] * a[i]) * grad_a[i];
+        }
+        break;
+    case SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = ((1.0 - a[i]) * a[i]) * grad_a[i];
+        }
+        break;
+    case LEAKY_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = grad_a[i] * (z[i] > 0.0 ? 1.0 : k->leaky_slope);
+        }
+        break;
+    default:
+        memcpy(out, grad_a, (size_t)n * sizeof(double));
+    }
+}
+
+/* Sum of x[i] * y[i], in four interleaved partial sums so the adds need not wait on each other. */
+static inline double dot(const double *x, const double *y, Py_ssize_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i] * y[i];
+        s1 += x[i + 1] * y[i + 1];
+        s2 += x[i + 2] * y[i + 2];
+        s3 += x[i + 3] * y[i + 3];
+    }
+    for (; i < n; i++) {
+        s0 += x[i] * y[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+static inline double total(const double *x, Py_ssize_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i];
+        s1 += x[i + 1];
+        s2 += x[i + 2];
+        s3 += x[i + 3];
+    }
+    for (; i < n; i++) {
+        s0 += x[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* z = W.T @ input + b for every layer, the hidden ones activated; input rows are `stride` apart. */
+WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t stride, Py_ssize_t rows)
+{
+    const double *parameters = k->parameters.buf;
+    const double *input = points;
+    Py_ssize_t input_stride = stride;
+    for (int layer = 0; layer < k->n_layers; layer++) {
+        Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
+        const double *weights = parameters + k->offsets[layer];
+        const double *bias = weights + fan_in * fan_out;
+        for (Py_ssize_t j = 0; j < fan_out; j++) {
+            double *z = k->z[layer] + j * rows;
+            double w = weights[j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                z[i] = w * input[i];
+            }
+            for (Py_ssize_t f = 1; f < fan_in; f++) {
+                const double *x = input + f * input_stride;
+                w = weights[f * fan_out + j];
+                for (Py_ssize_t i = 0; i < rows; i++) {
+                    z[i] += w * x[i];
+                }
+            }
+            double b = bias[j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                z[i] += b;
+            }
+        }
+        if (layer < k->n_layers - 1) {
+            activate(k, k->z[layer], k->a[layer], fan_out * rows);
+            input = k->a[layer];
+            input_stride = rows;
+        }
+    }
+}
+
+/* Adds one tile's softplus and label sums and its gradient (into k->gradient). */
+WIDE_VECTORS static void tile_loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
+                                   const double *labels, Py_ssize_t rows, double *softplus_sum,
+                                   double *label_sum)
+{
+    forward(k, points, stride, rows);
+    const double *parameters = k->parameters.buf;
+    double *gradient = k->gradient.buf;
+    int last = k->n_layers - 1;
+    const double *logits = k->z[last];
+    double *grad_logits = k->grad_z[last];
+    /* One exp serves both softplus(z) = max(z, 0) + log1p(e) and sigmoid(z), from
+     * e = exp(-|z|), each within an ulp or two of NumPy's logaddexp(0, z) and
+     * exp(z - softplus(z)). */
+    double *exps = k->exps, *softplus = k->softplus;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        exps[i] = exp(-fabs(logits[i]));
+    }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        double z = logits[i], e = exps[i];
+        softplus[i] = (z > 0.0 ? z : 0.0) + log1p_unit(e);
+        grad_logits[i] = (z >= 0.0 ? 1.0 : e) / (1.0 + e) - labels[i];
+    }
+    *softplus_sum += total(softplus, rows);
+    *label_sum += dot(labels, logits, rows);
+    for (int layer = last; layer >= 0; layer--) {
+        Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
+        const double *input = layer == 0 ? points : k->a[layer - 1];
+        Py_ssize_t input_stride = layer == 0 ? stride : rows;
+        const double *grad_z = k->grad_z[layer];
+        double *grad_weights = gradient + k->offsets[layer];
+        for (Py_ssize_t f = 0; f < fan_in; f++) {
+            for (Py_ssize_t j = 0; j < fan_out; j++) {
+                grad_weights[f * fan_out + j] +=
+                    dot(input + f * input_stride, grad_z + j * rows, rows);
+            }
+        }
+        for (Py_ssize_t j = 0; j < fan_out; j++) {
+            grad_weights[fan_in * fan_out + j] += total(grad_z + j * rows, rows);
+        }
+        if (layer == 0) {
+            break;
+        }
+        const double *weights = parameters + k->offsets[layer];
+        for (Py_ssize_t f = 0; f < fan_in; f++) {
+            double *grad_a = k->grad_a + f * rows;
+            double w = weights[f * fan_out];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                grad_a[i] = w * grad_z[i];
+            }
+            for (Py_ssize_t j = 1; j < fan_out; j++) {
+                const double *g = grad_z + j * rows;
+                w = weights[f * fan_out + j];
+                for (Py_ssize_t i = 0; i < rows; i++) {
+                    grad_a[i] += w * g[i];
+                }
+            }
+        }
+        derive(k, k->grad_a, k->z[layer - 1], k->a[layer - 1], k->grad_z[layer - 1],
+               fan_in * rows);
+    }
+}
+
+/* The batch's summed loss (cross-entropy plus penalties); the gradient, unscaled by 1 / rows,
+ * goes to k->gradient. As Workspace.loss_and_gradient in core/backprop.py. Points are rows of
+ * `stride` numbers, of which the batch is the first `rows`. */
+static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
+                                const double *labels, Py_ssize_t rows)
+{
+    const double *parameters = k->parameters.buf;
+    double *gradient = k->gradient.buf;
+    memset(gradient, 0, (size_t)k->size * sizeof(double));
+    double softplus_sum = 0.0, label_sum = 0.0;
+    for (Py_ssize_t start = 0; start < rows; start += TILE) {
+        Py_ssize_t tile = rows - start < TILE ? rows - start : TILE;
+        tile_loss_and_gradient(k, points + start, stride, labels + start, tile, &softplus_sum,
+                               &label_sum);
+    }
+    double loss = softplus_sum - label_sum;
+    if (k->l2 > 0.0 || k->l1 > 0.0) {
+        double squares = 0.0, magnitudes = 0.0;
+        for (int layer = 0; layer < k->n_layers; layer++) {
+            Py_ssize_t n = k->sizes[layer] * k->sizes[layer + 1];
+            const double *w = parameters + k->offsets[layer];
+            double *g = gradient + k->offsets[layer];
+            if (k->l2 > 0.0) {
+                squares += dot(w, w, n);
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    g[i] = g[i] + k->l2 * w[i];
+                }
+            }
+            if (k->l1 > 0.0) {
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    magnitudes += fabs(w[i]);
+                    g[i] = g[i] + k->l1 * sign(w[i]);
+                }
+            }
+        }
+        if (k->l2 > 0.0) {
+            loss += 0.5 * k->l2 * squares;
+        }
+        if (k->l1 > 0.0) {
+            loss += k->l1 * magnitudes;
+        }
+    }
+    return loss;
+}
+
+/* One optimizer update from gradient * scale, as core/optimizers.py's step methods. */
+static void step(Kernel *k, double scale)
+{
+    double *p = k->parameters.buf;
+    const double *g = k->gradient.buf;
+    Py_ssize_t n = k->size;
+    double *velocity = k->state, *first = k->state, *second = k->state + n;
+    if (k->optimizer == GD) {
+        double rate = k->learning_rate * scale;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            p[i] = p[i] - g[i] * rate;
+        }
+    }
+    else if (k->optimizer == MOMENTUM) {
+        double rate = k->learning_rate * scale;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            velocity[i] = velocity[i] * k->momentum;
+            velocity[i] = velocity[i] - g[i] * rate;
+            p[i] = p[i] + velocity[i];
+        }
+    }
+    else {
+        k->steps += 1;
+        double first_correction = 1.0 - pow(k->beta1, (double)k->steps);
+        double second_correction = 1.0 - pow(k->beta2, (double)k->steps);
+        double rate = k->learning_rate / first_correction;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double gi = g[i] * scale;
+            first[i] = first[i] * k->beta1;
+            first[i] = first[i] + (1.0 - k->beta1) * gi;
+            second[i] = second[i] * k->beta2;
+            second[i] = second[i] + (1.0 - k->beta2) * (gi * gi);
+            double s = sqrt(second[i] / second_correction);
+            s = s + k->epsilon;
+            s = first[i] / s;
+            s = s * rate;
+            p[i] = p[i] - s;
+        }
+    }
+}
+
+static int get_doubles(PyObject *object, Py_buffer *view, int writable, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(object, view, flags) < 0) {
+        return -1;
+    }
+    if (view->itemsize != 8 || view->format == NULL || strcmp(view->format, "d") != 0) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous float64 array", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void Kernel_dealloc(Kernel *k)
+{
+    if (k->parameters.obj != NULL) {
+        PyBuffer_Release(&k->parameters);
+    }
+    if (k->gradient.obj != NULL) {
+        PyBuffer_Release(&k->gradient);
+    }
+    PyMem_RawFree(k->state);
+    PyMem_RawFree(k->work);
+    Py_TYPE(k)->tp_free((PyObject *)k);
+}
+
+static int Kernel_init(Kernel *k, PyObject *args, PyObject *kwds)
+{
+    static char *keywords[] = {"layer_sizes", "activation", "optimizer", "hyperparameters",
+                               "parameters", "gradient", NULL};
+    PyObject *layer_sizes, *parameters, *gradient;
+    const char *activation, *optimizer;
+    if (k->work != NULL || k->parameters.obj != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Kernel is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oss(dddddddd)OO", keywords, &layer_sizes,
+                                     &activation, &optimizer, &k->learning_rate, &k->momentum,
+                                     &k->beta1, &k->beta2, &k->epsilon, &k->l2, &k->l1,
+                                     &k->leaky_slope, &parameters, &gradient)) {
+        return -1;
+    }
+    PyObject *sizes = PySequence_Fast(layer_sizes, "layer_sizes: expected a sequence");
+    if (sizes == NULL) {
+        return -1;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sizes);
+    if (count < 2 || count > 66) {
+        Py_DECREF(sizes);
+        PyErr_SetString(PyExc_ValueError, "layer_sizes: expected 2 to 66 layers");
+        return -1;
+    }
+    k->n_layers = (int)count - 1;
+    Py_ssize_t size = 0, widest = 0, per_row = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        k->sizes[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sizes, i));
+        if (k->sizes[i] < 1) {
+            Py_DECREF(sizes);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "layer_sizes: every layer needs a unit");
+            }
+            return -1;
+        }
+        widest = k->sizes[i] > widest ? k->sizes[i] : widest;
+        if (i > 0) {
+            k->offsets[i - 1] = size;
+            size += (k->sizes[i - 1] + 1) * k->sizes[i];
+            per_row += 3 * k->sizes[i];
+        }
+    }
+    Py_DECREF(sizes);
+    k->activation = -1;
+    for (int i = 0; i < N_ACTIVATIONS; i++) {
+        if (strcmp(activation, ACTIVATION_NAMES[i]) == 0) {
+            k->activation = i;
+        }
+    }
+    if (strcmp(optimizer, "gd") == 0 || strcmp(optimizer, "sgd") == 0) {
+        k->optimizer = GD;
+    }
+    else if (strcmp(optimizer, "momentum") == 0) {
+        k->optimizer = MOMENTUM;
+    }
+    else if (strcmp(optimizer, "adam") == 0) {
+        k->optimizer = ADAM;
+    }
+    else {
+        k->optimizer = -1;
+    }
+    if (k->activation < 0 || k->optimizer < 0) {
+        PyErr_SetString(PyExc_ValueError, "unknown activation or optimizer");
+        return -1;
+    }
+    if (get_doubles(parameters, &k->parameters, 1, "parameters") < 0) {
+        return -1;
+    }
+    if (get_doubles(gradient, &k->gradient, 1, "gradient") < 0) {
+        return -1;
+    }
+    if (k->parameters.len != size * 8 || k->gradient.len != size * 8) {
+        PyErr_SetString(PyExc_ValueError, "parameters and gradient must fit layer_sizes");
+        return -1;
+    }
+    k->size = size;
+    k->state = PyMem_RawCalloc((size_t)(2 * size), sizeof(double));
+    k->work = PyMem_RawMalloc((size_t)((per_row + widest + 2) * TILE) * sizeof(double));
+    if (k->state == NULL || k->work == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    double *next = k->work;
+    for (int layer = 0; layer < k->n_layers; layer++) {
+        Py_ssize_t n = k->sizes[layer + 1] * TILE;
+        k->z[layer] = next;
+        k->a[layer] = next + n;
+        k->grad_z[layer] = next + 2 * n;
+        next += 3 * n;
+    }
+    k->grad_a = next;
+    k->exps = next + widest * TILE;
+    k->softplus = k->exps + TILE;
+    return 0;
+}
+
+/* The points (features + 1, n) and labels (1, n) of a call, checked against the network. */
+static int get_batch(Kernel *k, PyObject *points, PyObject *labels, Py_buffer *point_view,
+                     Py_buffer *label_view, Py_ssize_t *n)
+{
+    if (get_doubles(points, point_view, 0, "points") < 0) {
+        return -1;
+    }
+    if (get_doubles(labels, label_view, 0, "labels") < 0) {
+        PyBuffer_Release(point_view);
+        return -1;
+    }
+    *n = label_view->len / 8;
+    if (point_view->ndim != 2 || point_view->shape[1] != *n || point_view->shape[0] <= k->sizes[0]
+        || *n < 1) {
+        PyBuffer_Release(point_view);
+        PyBuffer_Release(label_view);
+        PyErr_SetString(PyExc_ValueError, "points must be (features + 1, n) for labels (1, n)");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Kernel_loss_and_gradient(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer points, labels;
+    Py_ssize_t n;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "loss_and_gradient(points, labels)");
+        return NULL;
+    }
+    if (get_batch(k, args[0], args[1], &points, &labels, &n) < 0) {
+        return NULL;
+    }
+    double loss;
+    Py_BEGIN_ALLOW_THREADS
+    loss = loss_and_gradient(k, points.buf, n, labels.buf, n) / (double)n;
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&labels);
+    return PyFloat_FromDouble(loss);
+}
+
+/* The mean cross-entropy (no penalties) and the accuracy at probability 0.5 of the current
+ * parameters on `rows` points, as core/training.py measures a validation set with NumPy:
+ * binary_cross_entropy(logits, labels) and mean((sigmoid(logits) > 0.5) == labels). */
+static void evaluate(Kernel *k, const double *points, const double *labels, Py_ssize_t rows,
+                     double *loss, double *accuracy)
+{
+    double loss_sum = 0.0;
+    Py_ssize_t correct = 0;
+    for (Py_ssize_t start = 0; start < rows; start += TILE) {
+        Py_ssize_t tile = rows - start < TILE ? rows - start : TILE;
+        forward(k, points + start, rows, tile);
+        const double *logits = k->z[k->n_layers - 1];
+        for (Py_ssize_t i = 0; i < tile; i++) {
+            double z = logits[i], y = labels[start + i];
+            loss_sum += softplus(z) - y * z;
+            double probability = exp(-softplus(-z));
+            correct += (probability > 0.5 ? 1.0 : 0.0) == y;
+        }
+    }
+    *loss = loss_sum / (double)rows;
+    *accuracy = (double)correct / (double)rows;
+}
+
+static PyObject *Kernel_evaluate(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer points, labels;
+    Py_ssize_t n;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "evaluate(points, labels)");
+        return NULL;
+    }
+    if (get_batch(k, args[0], args[1], &points, &labels, &n) < 0) {
+        return NULL;
+    }
+    double loss, accuracy;
+    Py_BEGIN_ALLOW_THREADS
+    evaluate(k, points.buf, labels.buf, n, &loss, &accuracy);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&labels);
+    return Py_BuildValue("(dd)", loss, accuracy);
+}
+
+static PyObject *Kernel_step(Kernel *k, PyObject *scale)
+{
+    double value = PyFloat_AsDouble(scale);
+    if (value == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    step(k, value);
+    Py_RETURN_NONE;
+}
+
+/* Whole epochs: every batch of `batch_size` points in order, each followed by its update. An
+ * epoch's loss is the mean of its batch losses weighted by their sizes (the batch loss itself
+ * for one batch), written to losses[epoch]. Stops after the first epoch whose loss is not
+ * finite, before that epoch's update when it was one batch; returns the epochs run. */
+static Py_ssize_t run_epochs(Kernel *k, const double *points, const double *labels, Py_ssize_t n,
+                             Py_ssize_t batch_size, Py_ssize_t epochs, double *losses)
+{
+    for (Py_ssize_t epoch = 0; epoch < epochs; epoch++) {
+        double loss;
+        if (batch_size >= n) {
+            loss = loss_and_gradient(k, points, n, labels, n) / (double)n;
+            losses[epoch] = loss;
+            if (!isfinite(loss)) {
+                return epoch + 1;
+            }
+            step(k, 1.0 / (double)n);
+            continue;
+        }
+        loss = 0.0;
+        for (Py_ssize_t start = 0; start < n; start += batch_size) {
+            Py_ssize_t rows = n - start < batch_size ? n - start : batch_size;
+            double batch_loss =
+                loss_and_gradient(k, points + start, n, labels + start, rows) / (double)rows;
+            step(k, 1.0 / (double)rows);
+            loss += batch_loss * (double)rows / (double)n;
+        }
+        losses[epoch] = loss;
+        if (!isfinite(loss)) {
+            return epoch + 1;
+        }
+    }
+    return epochs;
+}
+
+static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer points, labels, losses;
+    Py_ssize_t n, batch_size;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "epochs(points, labels, batch_size, losses)");
+        return NULL;
+    }
+    batch_size = PyLong_AsSsize_t(args[2]);
+    if (batch_size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (get_batch(k, args[0], args[1], &points, &labels, &n) < 0) {
+        return NULL;
+    }
+    if (get_doubles(args[3], &losses, 1, "losses") < 0) {
+        PyBuffer_Release(&points);
+        PyBuffer_Release(&labels);
+        return NULL;
+    }
+    Py_ssize_t done = -1;
+    if (batch_size >= 1) {
+        Py_BEGIN_ALLOW_THREADS
+        done = run_epochs(k, points.buf, labels.buf, n, batch_size, losses.len / 8, losses.buf);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&labels);
+    PyBuffer_Release(&losses);
+    if (done < 0) {
+        PyErr_SetString(PyExc_ValueError, "batch_size must be at least 1");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(done);
+}
+
+static PyMethodDef Kernel_methods[] = {
+    {"loss_and_gradient", (PyCFunction)(void (*)(void))Kernel_loss_and_gradient, METH_FASTCALL,
+     "loss_and_gradient(points, labels) -> mean loss of the full batch; sets the gradient."},
+    {"evaluate", (PyCFunction)(void (*)(void))Kernel_evaluate, METH_FASTCALL,
+     "evaluate(points, labels) -> (mean cross-entropy, accuracy) of the current parameters."},
+    {"step", (PyCFunction)Kernel_step, METH_O,
+     "step(scale): one optimizer update from gradient * scale."},
+    {"epochs", (PyCFunction)(void (*)(void))Kernel_epochs, METH_FASTCALL,
+     "epochs(points, labels, batch_size, losses) -> epochs run, up to len(losses)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject KernelType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "core._kernel.Kernel",
+    .tp_basicsize = sizeof(Kernel),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One network's compiled training steps over a flat parameter vector.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Kernel_init,
+    .tp_dealloc = (destructor)Kernel_dealloc,
+    .tp_methods = Kernel_methods,
+};
+
+static struct PyModuleDef kernel_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "core._kernel",
+    .m_doc = "PlaneNet's compiled training kernel (see core/compiled.py).", .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__kernel(void)
+{
+    if (PyType_Ready(&KernelType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&kernel_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, "Kernel", (PyObject *)&KernelType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

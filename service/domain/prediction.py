@@ -1,0 +1,35 @@
+"""Predicting with a stored network: the one path from points to probabilities and labels."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.network import DEFAULT_THRESHOLD, Network
+from service.domain.errors import ServiceError
+
+UNEVALUABLE = "the coordinates are too large for the network to evaluate"
+
+
+class UnevaluablePoint(ServiceError):
+    """The network gives no probability (NaN) for the point at ``index``."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"point {index}: {UNEVALUABLE}")
+        self.index = index
+
+
+def predict_points(
+    network: Network, points: NDArray[np.float64], threshold: float = DEFAULT_THRESHOLD
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Labels (n,) and class-1 probabilities (n,) of points (n, 2), in their order.
+
+    A label is 1 where the probability exceeds ``threshold``: the threshold changes the
+    labels, never the probabilities.
+    """
+    # Coordinates are bounded at the edge, but large weights may still overflow inside the
+    # network; an infinite logit gives a probability of 0 or 1, only NaN has no answer.
+    with np.errstate(over="ignore", invalid="ignore"):
+        probabilities = network.predict_proba(points)
+    undefined = np.isnan(probabilities)
+    if undefined.any():
+        raise UnevaluablePoint(int(np.argmax(undefined)))
+    return (probabilities > threshold).astype(np.int64), probabilities

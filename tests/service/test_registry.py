@@ -487,3 +487,19 @@ async def test_deleting_an_aliased_version_needs_force_and_numbers_are_never_reu
     assert (empty["versions"], empty["latest_version"]) == ([], None)
     gone = assert_problem(await client.get("/models/doomed"), 404)
     assert "no versions left" in gone["detail"]
+
+
+async def test_the_inference_protocol_takes_references_and_versions(trained: Trained) -> None:
+    client = trained.client
+    for path in ("/v2/models/two-blobs/versions/1", "/v2/models/two-blobs@v1"):
+        response = await client.get(f"{path}/ready")
+        assert response.status_code == 200, (path, response.text)
+    tensor = {"name": "points", "shape": [1, 2], "datatype": "FP64", "data": [1.0, 1.0]}
+    by_version = await client.post(
+        "/v2/models/two-blobs/versions/2/infer", json={"inputs": [tensor]}
+    )
+    by_reference = await client.post("/v2/models/two-blobs@v2/infer", json={"inputs": [tensor]})
+    assert by_version.status_code == 200, by_version.text
+    assert by_version.json()["outputs"] == by_reference.json()["outputs"]
+    for path in ("/v2/models/two-blobs/versions/99", "/v2/models/two-blobs@v1/versions/1"):
+        assert (await client.get(path)).status_code == 404

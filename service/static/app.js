@@ -34,6 +34,7 @@ const el = {
   evaluatePoints: $("evaluate-points"),
   evaluateButton: $("evaluate-button"),
   evaluation: $("evaluation"),
+  evaluationPlots: $("evaluation-plots"),
   rocPlot: $("roc-plot"),
   confusionPlot: $("confusion-plot"),
   modelList: $("model-list"),

@@ -82,9 +82,9 @@ export function createModelList(el, { onChoose }) {
         else byName.set(model.name, [...(byName.get(model.name) || []), model]);
       }
       for (const versions of byName.values()) versions.sort((a, b) => b.version - a.version);
-      el.modelsNote.textContent = items.length
-        ? `${page.total} model${page.total === 1 ? "" : "s"}: ${byName.size} name${byName.size === 1 ? "" : "s"} with their versions, newest first.`
-        : "No models yet: train one.";
+      const count = `${page.total} model${page.total === 1 ? "" : "s"}`;
+      const names = byName.size ? `, ${byName.size} of them named (with their versions)` : "";
+      el.modelsNote.textContent = items.length ? `${count}${names}, newest first.` : "No models yet: train one.";
       el.modelList.replaceChildren(
         ...[...byName].map(([name, versions]) => registeredItem(name, versions)),
         ...others.map(otherItem),

@@ -89,6 +89,7 @@ export function createModelView(el, { onOpened }) {
     state.predicted = null;
     el.prediction.textContent = "";
     el.evaluation.replaceChildren();
+    el.evaluationPlots.hidden = true;
     el.predictButton.disabled = false;
     el.evaluateButton.disabled = false;
     history.replaceState(null, "", `#model=${modelId}`);
@@ -184,6 +185,7 @@ export function createModelView(el, { onOpened }) {
       );
       el.evaluation.dataset.accuracy = String(result.accuracy);
       if (plotlyReady()) {
+        el.evaluationPlots.hidden = false;
         await draw(el.rocPlot, result.figures.roc.data, fitted(result.figures.roc));
         await draw(el.confusionPlot, result.figures.confusion_matrix.data, fitted(result.figures.confusion_matrix));
       }

@@ -153,7 +153,8 @@ def test_page_trains_shows_the_live_curve_the_boundary_and_predicts(
     assert page_errors == []
 
 
-EVALUATED_POINTS = [[1.0, 1.0, 1], [-1.0, -1.0, 0], [0.8, 1.2, 1], [-1.2, -0.7, 0], [0.1, -0.2, 1]]
+# The labelled points the page's evaluation form holds at first.
+EVALUATED_POINTS = [[1.0, 1.0, 0], [-1.0, -1.0, 1], [0.8, 1.2, 0], [-1.2, -0.7, 1], [0.1, -0.2, 1]]
 
 
 def choose_a_named_version_predict_and_evaluate(page: Any, server: Any) -> None:
@@ -206,6 +207,8 @@ def choose_a_named_version_predict_and_evaluate(page: Any, server: Any) -> None:
         "() => document.getElementById('roc-plot').data && "
         "document.getElementById('confusion-plot').data"
     )
+    screenshot = Path(tempfile.mkdtemp(prefix="planenet-browser-")) / "evaluated-version.png"
+    page.screenshot(path=str(screenshot), full_page=True)
 
 
 def test_page_shows_api_errors_and_sends_the_pasted_key(

@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.concurrent_jobs
 	$(BIN)/python -m bench.figures
 	$(BIN)/python -m bench.inference_http
+	$(BIN)/python -m bench.references
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

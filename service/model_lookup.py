@@ -20,7 +20,7 @@ def resolve_model_id(repository: Repository, reference: str, field: str = "model
     parsed = parse_model_reference(reference, field)
     if parsed.model_id is not None:
         return parsed.model_id
-    return repository.resolve_model(parsed).id
+    return repository.resolve_model_id(parsed)
 
 
 def load_model(cache: ModelCache, reference: str, field: str = "model") -> LoadedModel:

@@ -31,10 +31,10 @@ def resolve(repository: Repository, name: str, version: str | None) -> str:
         reference = parse_model_reference(name)
     except InvalidInput:
         raise NotFound("model", name) from None
-    model_id = repository.resolve_model(reference).id  # an unknown model is named first
+    model_id = repository.resolve_model_id(reference)  # an unknown model is named first
     if version is None:
         return model_id
     bare_name = reference.name is not None and reference == ModelReference(name=reference.name)
     if not (bare_name and version.isdigit() and 1 <= int(version) <= MAX_VERSION):
         raise UnknownVersion(name, version)
-    return repository.resolve_model(ModelReference(name=reference.name, version=int(version))).id
+    return repository.resolve_model_id(ModelReference(name=reference.name, version=int(version)))

@@ -88,12 +88,17 @@ class RegistryStore:
         ``name@alias``. Raises :class:`InvalidInput` (422) for a malformed one and
         :class:`NotFound` (404, saying what is missing) for one naming nothing.
         """
-        parsed = (
-            reference if isinstance(reference, ModelReference) else parse_model_reference(reference)
-        )
         with self.database.reading() as session:
-            row = _resolve_row(session, parsed)
+            row = session.get(ModelRow, _resolve_id(session, _parsed(reference)))
+            if row is None:  # deleted between the two reads of this transaction
+                raise ReferenceNotFound(str(reference), f"the model {str(reference)!r} is gone")
             return model_records(session, [row])[0]
+
+    def resolve_model_id(self, reference: str | ModelReference) -> str:
+        """The id of the model a reference names, read now (never cached): one small query
+        of ids, no metadata decoded. Errors as :meth:`resolve_model`."""
+        with self.database.reading() as session:
+            return _resolve_id(session, _parsed(reference))
 
     # Registered models.
 
@@ -148,7 +153,7 @@ class RegistryStore:
         """Point ``name@alias`` at ``version`` (set or move it); 404 if that version is absent."""
         with self.database.writing() as session:
             _registered_row(session, name, lock=True)
-            _version_row(session, name, version)
+            _version_id(session, name, version)
             now = utc_now()
             session.execute(
                 _insert(session, ModelAliasRow)
@@ -217,18 +222,22 @@ def _release_aliases(session: Session, row: ModelRow, force: bool) -> None:
     )
 
 
-def _resolve_row(session: Session, reference: ModelReference) -> ModelRow:
+def _parsed(reference: str | ModelReference) -> ModelReference:
+    return reference if isinstance(reference, ModelReference) else parse_model_reference(reference)
+
+
+def _resolve_id(session: Session, reference: ModelReference) -> str:
+    """The id ``reference`` names, selecting ids only; :class:`ReferenceNotFound` otherwise."""
     if reference.model_id is not None:
-        row = session.get(ModelRow, reference.model_id)
-        if row is None:
+        found = session.scalar(select(ModelRow.id).where(ModelRow.id == reference.model_id))
+        if found is None:
             raise ReferenceNotFound(
                 reference.model_id, f"there is no model with id {reference.model_id!r}"
             )
-        return row
+        return found
     name = str(reference.name)
     if reference.version is not None:
-        return _version_row(session, name, reference.version)
-    registered = _registered_row(session, name)
+        return _version_id(session, name, reference.version)
     if reference.alias is not None:
         version = session.scalar(
             select(ModelAliasRow.version).where(
@@ -236,39 +245,41 @@ def _resolve_row(session: Session, reference: ModelReference) -> ModelRow:
             )
         )
         if version is None:
+            _registered_row(session, name)
             raise ReferenceNotFound(
                 str(reference), f"the registered model {name!r} has no alias {reference.alias!r}"
             )
-        return _version_row(session, name, version)
-    newest = session.scalars(
-        select(ModelRow)
+        return _version_id(session, name, version)
+    newest = session.scalar(
+        select(ModelRow.id)
         .where(ModelRow.name == name, ModelRow.version.is_not(None))
         .order_by(ModelRow.version.desc())
         .limit(1)
-    ).first()
+    )
     if newest is None:
+        _registered_row(session, name)
         raise ReferenceNotFound(
-            name, f"the registered model {registered.name!r} has no versions left (all deleted)"
+            name, f"the registered model {name!r} has no versions left (all deleted)"
         )
     return newest
+
+
+def _version_id(session: Session, name: str, version: int) -> str:
+    found = session.scalar(
+        select(ModelRow.id).where(ModelRow.name == name, ModelRow.version == version)
+    )
+    if found is None:
+        _registered_row(session, name)
+        raise ReferenceNotFound(
+            f"{name}@v{version}", f"the registered model {name!r} has no version {version}"
+        )
+    return found
 
 
 def _registered_row(session: Session, name: str, lock: bool = False) -> RegisteredModelRow:
     row = session.get(RegisteredModelRow, name, with_for_update=lock)
     if row is None:
         raise ReferenceNotFound(name, f"there is no registered model named {name!r}")
-    return row
-
-
-def _version_row(session: Session, name: str, version: int) -> ModelRow:
-    row = session.scalars(
-        select(ModelRow).where(ModelRow.name == name, ModelRow.version == version)
-    ).first()
-    if row is None:
-        _registered_row(session, name)
-        raise ReferenceNotFound(
-            f"{name}@v{version}", f"the registered model {name!r} has no version {version}"
-        )
     return row
 
 

@@ -7,7 +7,8 @@ per dependency per request that costs more than the work itself.
 """
 
 import secrets
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -20,33 +21,33 @@ from service.schemas.common import problem_responses
 from service.settings import Settings
 from service.store.repository import Repository
 
+PartT = TypeVar("PartT")
+
 _bearer = HTTPBearer(auto_error=False, description="the API key as a bearer token")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def app_part(name: str, kind: type[PartT]) -> Callable[[Request], Awaitable[PartT]]:
+    """A dependency handing out the long-lived part the lifespan keeps as ``app.state.<name>``."""
+
+    async def get(request: Request) -> PartT:
+        part = getattr(request.app.state, name)
+        assert isinstance(part, kind)
+        return part
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-async def get_repository(request: Request) -> Repository:
-    repository: Repository = request.app.state.repository
-    return repository
+get_settings = app_part("settings", Settings)
+get_repository = app_part("repository", Repository)
+get_model_cache = app_part("model_cache", ModelCache)
+get_event_hub = app_part("event_hub", EventHub)
 
 
 async def get_runner(request: Request) -> Runner:
-    runner: Runner = request.app.state.runner
+    runner: Runner = request.app.state.runner  # a Protocol: nothing to check it against
     return runner
-
-
-async def get_model_cache(request: Request) -> ModelCache:
-    cache: ModelCache = request.app.state.model_cache
-    return cache
-
-
-async def get_event_hub(request: Request) -> EventHub:
-    hub: EventHub = request.app.state.event_hub
-    return hub
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

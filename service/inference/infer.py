@@ -11,6 +11,7 @@ from fastapi import Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import StrictBool, TypeAdapter, ValidationError
 
+from core.arrays import FloatArray
 from core.network import DEFAULT_THRESHOLD, Network
 from service.domain.prediction import UNEVALUABLE, UnevaluablePoint, predict_points
 from service.http.limits import check_limit
@@ -27,7 +28,6 @@ from service.inference.signature import (
     PROBABILITIES,
 )
 from service.inference.tensors import (
-    FloatArray,
     input_dtype,
     output_bytes,
     point_count,

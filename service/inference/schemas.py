@@ -4,6 +4,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from core.network import DEFAULT_THRESHOLD
+
 ParameterValue = StrictBool | StrictInt | StrictFloat | StrictStr
 Parameters = dict[str, ParameterValue]
 """``$parameters``: names to a string, a number or a boolean."""
@@ -58,7 +60,7 @@ class InferenceRequest(BaseModel):
     id: str | None = None
     parameters: Parameters | None = Field(
         default=None,
-        description="`threshold` (0 < t < 1, default 0.5) sets the labels; "
+        description=f"`threshold` (0 < t < 1, default {DEFAULT_THRESHOLD:g}) sets the labels; "
         "`binary_data_output: true` returns every output as binary data",
     )
     inputs: list[RequestInput] = Field(min_length=1)

@@ -10,10 +10,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, StrictInt, TypeAdapter, ValidationError
 
+from core.arrays import FloatArray
 from core.dataset import MAX_COORDINATE
 from service.inference.errors import MalformedRequest, validation_message
-
-FloatArray = NDArray[np.float64]
 
 INPUT_DATATYPES: dict[str, np.dtype[Any]] = {
     name: np.dtype(code)

@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.dataset import Dataset, make_dataset, train_validation_split
 from core.errors import ConfigError, DataError
 from core.figures import LEVEL_TOLERANCE, boundary_figure, data_figure, loss_figure
@@ -15,7 +15,6 @@ from core.network import Network
 from core.training import TrainingConfig, train
 from tests.core.plotly_checks import check_figure, polylines
 
-FloatArray = NDArray[np.float64]
 RED, BLUE = "#fa5252", "#4c6ef5"
 
 

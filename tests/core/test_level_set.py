@@ -4,15 +4,14 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.figures.grid import PlaneGrid, grid_probabilities
 from core.figures.level_set import LEVEL_TOLERANCE, level_curves
 from core.generators import generate
 from core.network import Network
 from core.training import TrainingConfig, train
 
-FloatArray = NDArray[np.float64]
 Classifier = Callable[[FloatArray], FloatArray]
 
 

@@ -5,15 +5,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.dataset import Dataset
 from core.errors import ConfigError
 from core.figures import neuron_figure, plane_grid
 from core.generators import generate
 from tests.core.plotly_checks import check_figure
-
-FloatArray = NDArray[np.float64]
 
 
 class _ReferenceNetwork:

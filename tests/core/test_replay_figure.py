@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
 
+from core.arrays import FloatArray
 from core.dataset import Dataset, train_validation_split
 from core.errors import DataError
 from core.figures import REPLAY_RESOLUTION, plane_grid, replay_figure
@@ -20,7 +20,6 @@ from core.snapshots import snapshot_epochs
 from core.training import TrainingConfig, train
 from tests.core.plotly_checks import check_figure, polylines
 
-FloatArray = NDArray[np.float64]
 Snapshots = list[tuple[int, Callable[[FloatArray], FloatArray]]]
 
 

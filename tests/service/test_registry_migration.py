@@ -3,8 +3,11 @@
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect, text
 
 from service.store.database import Database
+from service.store.schema import V1_REVISION, alembic_config
 from tests.helpers.app import await_job, make_settings, serve
 from tests.helpers.registry import HEX_NAME, add_copies
 from tests.helpers.v1_database import load_v1_sqlite, v1_answers
@@ -61,3 +64,25 @@ async def test_v1_names_become_versions_in_creation_order(tmp_path: Path) -> Non
         job = await await_job(client, submitted.json()["id"])
         model = (await client.get(f"/models/{job['model_id']}")).json()
         assert (model["name"], model["version"]) == ("generated", 5)
+
+
+def test_revision_0002_downgrades_to_v1s_tables_keeping_every_model(tmp_path: Path) -> None:
+    """Alembic's downgrade of 0002 (PlaneNet itself refuses to run on an older revision)."""
+    url = load_v1_sqlite(tmp_path / "v1.db")
+    add_copies(url)
+    database = Database(url)
+    try:
+        with database.engine.connect() as connection:
+            before = connection.execute(text("SELECT id, name FROM models ORDER BY id")).all()
+        database.upgrade_schema()
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), V1_REVISION)
+        with database.engine.connect() as connection:
+            after = connection.execute(text("SELECT id, name FROM models ORDER BY id")).all()
+            tables = set(inspect(connection).get_table_names())
+            columns = {column["name"] for column in inspect(connection).get_columns("models")}
+        assert after == before
+        assert tables == {"alembic_version", "jobs", "models"}
+        assert not {"version", "tags", "description"} & columns
+    finally:
+        database.dispose()

@@ -14,6 +14,8 @@ from core.compiled import ENGINE_VARIABLE
 from service.domain.references import MAX_VERSION
 from tests.core.plotly_checks import check_figure
 from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
+from tests.helpers.databases import DATABASE_BACKENDS
+from tests.helpers.postgres import PostgresServer
 from tests.helpers.problems import assert_problem, problem_fields
 
 pytestmark = pytest.mark.anyio
@@ -48,9 +50,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module")
-async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trained]:
-    settings = make_settings(tmp_path_factory.mktemp("names"), workers=1, api_key=KEY)
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+async def trained(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Trained]:
+    """The app on SQLite, then on a fresh PostgreSQL database."""
+    options: dict[str, Any] = {}
+    postgres: PostgresServer | None = None
+    if request.param == "postgresql":
+        postgres = request.getfixturevalue("postgres_server")
+        name = postgres.create_database()
+        options["database_url"] = postgres.url(name)
+    settings = make_settings(tmp_path_factory.mktemp("names"), workers=1, api_key=KEY, **options)
     # The NumPy engine records training accuracy per epoch (the compiled kernel does not).
     engine = os.environ.get(ENGINE_VARIABLE)
     os.environ[ENGINE_VARIABLE] = "numpy"
@@ -62,6 +73,8 @@ async def trained(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Tra
             del os.environ[ENGINE_VARIABLE]
         else:
             os.environ[ENGINE_VARIABLE] = engine
+        if postgres is not None:
+            postgres.drop_database(name)
 
 
 async def train_the_models(client: httpx.AsyncClient) -> Trained:

@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m bench.progress_writes
 	$(BIN)/python -m bench.pickup_latency
 	$(BIN)/python -m bench.client
+	$(BIN)/python -m bench.references
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

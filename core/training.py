@@ -68,6 +68,9 @@ class TrainingResult:
     best_epoch: int | None
     stopped_early: bool
     train_seconds: float
+    accuracy_history: FloatArray | None = None
+    """Training accuracy per epoch, of the parameters (and batches) ``loss_history`` measured;
+    None when the compiled kernel trained, which reports losses only."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ def evaluate(network: Network, dataset: Dataset) -> Metrics:
 def _labels_of(logits: FloatArray) -> NDArray[np.int64]:
     """Predicted labels (same shape as ``logits``) at the 0.5 threshold, as Network.predict."""
     return (sigmoid(logits) > DEFAULT_THRESHOLD).astype(np.int64)
+
+
+def _correct(logits: FloatArray, labels: FloatArray) -> int:
+    """How many of the points whose logits (1, n) the loss computed are labelled right."""
+    return int(np.count_nonzero(_labels_of(logits) == labels))
 
 
 class _Stopper:
@@ -193,6 +201,8 @@ class _TrainingRun:
                 else Workspace(config.layer_sizes, len(validation_set), self.activation),
             )
         self.loss_history = np.empty(config.epochs)
+        self.accuracy_history = np.empty(config.epochs)
+        self.epoch_accuracy = 0.0
         self.validation_loss_history = np.empty(config.epochs) if validation_set else None
         self.validation_accuracy_history = np.empty(config.epochs) if validation_set else None
         self.validation_loss: float | None = None
@@ -237,19 +247,24 @@ class _TrainingRun:
             )
             return float(self.kernel_loss[0])
         epoch_loss = 0.0
+        correct = 0
         for start in range(0, self.n_points, self.batch_size):
             batch_points = self.shuffled_points[:, start : start + self.batch_size]
+            batch_labels = self.shuffled_labels[:, start : start + self.batch_size]
             rows = batch_points.shape[1]
-            batch_loss = self._workspace(rows).loss_and_gradient(
+            workspace = self._workspace(rows)
+            batch_loss = workspace.loss_and_gradient(
                 batch_points,
-                self.shuffled_labels[:, start : start + self.batch_size],
+                batch_labels,
                 self.parameters,
                 self.gradient,
                 l2=self.config.l2,
                 l1=self.config.l1,
             )
+            correct += _correct(workspace.logits[-1], batch_labels)
             self.optimizer.step(self.parameters.vector, self.gradient.vector, 1.0 / rows)
             epoch_loss += batch_loss * rows / self.n_points
+        self.epoch_accuracy = correct / self.n_points
         return epoch_loss
 
     def _full_batch_epoch(self, epoch: int) -> bool:
@@ -258,7 +273,8 @@ class _TrainingRun:
         if self.kernel is not None:
             loss = self.kernel.loss_and_gradient(self.points, self.labels)
         else:
-            loss = self._workspace(self.n_points).loss_and_gradient(
+            workspace = self._workspace(self.n_points)
+            loss = workspace.loss_and_gradient(
                 self.points,
                 self.labels,
                 self.parameters,
@@ -266,6 +282,7 @@ class _TrainingRun:
                 l2=self.config.l2,
                 l1=self.config.l1,
             )
+            self.epoch_accuracy = _correct(workspace.logits[-1], self.labels) / self.n_points
         stopped_early = self._record(epoch, loss)
         if not stopped_early:
             if self.kernel is not None:
@@ -293,6 +310,7 @@ class _TrainingRun:
         if not math.isfinite(loss):
             raise TrainingDiverged(epoch, loss)
         self.loss_history[epoch] = loss
+        self.accuracy_history[epoch] = self.epoch_accuracy
         if self.stopper is None:
             return False
         monitored = loss if self.validation_loss is None else self.validation_loss
@@ -407,6 +425,9 @@ class _TrainingRun:
                 None if accuracies is None else accuracies[:epochs_run].copy()
             ),
             epochs_run=epochs_run,
+            accuracy_history=(
+                None if self.kernel is not None else self.accuracy_history[:epochs_run].copy()
+            ),
             best_epoch=None if self.stopper is None else self.stopper.best_epoch,
             stopped_early=stopped_early,
             train_seconds=seconds,

@@ -18,6 +18,7 @@ from service.metrics.middleware import RequestMetricsMiddleware
 from service.metrics.registry import ServiceParts
 from service.model_cache import ModelCache
 from service.routes import (
+    evaluation,
     events,
     figures,
     health,
@@ -25,6 +26,7 @@ from service.routes import (
     metrics,
     models,
     predictions,
+    registry,
     training_figures,
     web,
 )
@@ -119,6 +121,8 @@ def create_app(
         predictions.router,
         figures.model_router,
         training_figures.model_router,
+        evaluation.model_router,
+        registry.router,
     ):
         app.include_router(router)
     inference.install(app)

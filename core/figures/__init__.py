@@ -5,6 +5,7 @@ holds only plain JSON values, so ``json.dumps`` and ``plotly.graph_objects.Figur
 """
 
 from core.figures.boundary import BOUNDARY_MODES, BoundaryMode, Figure, boundary_figure
+from core.figures.evaluation import confusion_figure, roc_figure
 from core.figures.grid import MAX_RESOLUTION, MIN_RESOLUTION, PlaneGrid, PredictProba, plane_grid
 from core.figures.level_set import LEVEL_TOLERANCE, level_curves
 from core.figures.loss import METRICS, Metric, loss_figure
@@ -28,10 +29,12 @@ __all__ = [
     "PredictProba",
     "ReplaySnapshot",
     "boundary_figure",
+    "confusion_figure",
     "data_figure",
     "level_curves",
     "loss_figure",
     "neuron_figure",
     "plane_grid",
     "replay_figure",
+    "roc_figure",
 ]

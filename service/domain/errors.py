@@ -101,3 +101,12 @@ class InvalidInput(ServiceError):
         if match is None:
             return cls([(scope, message)])
         return cls([(f"{scope}.{match.group(1)}", message[match.end() :])])
+
+
+class ReferenceNotFound(NotFound):
+    """A model reference names a registered model, version or alias that does not exist."""
+
+    def __init__(self, reference: str, detail: str) -> None:
+        ServiceError.__init__(self, detail)
+        self.kind = "model"
+        self.resource_id = reference

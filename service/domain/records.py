@@ -1,6 +1,6 @@
 """Typed, immutable records the repository returns, so callers never hold ORM objects."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -112,11 +112,15 @@ class ProgressAck:
 
 @dataclass(frozen=True)
 class LossHistory:
-    """Training loss per epoch so far, shape (epochs_run,), and the validation loss if split
-    (and the validation accuracy, for models trained since it is stored)."""
+    """Training loss per epoch so far, shape (epochs_run,), and the validation loss if split.
+
+    A model's history also holds its training and validation accuracy per epoch (None for
+    models trained before they were recorded, and for a job's progress).
+    """
 
     loss: FloatArray
     validation_loss: FloatArray | None
+    accuracy: FloatArray | None = None
     validation_accuracy: FloatArray | None = None
 
 
@@ -169,6 +173,38 @@ class JobSnapshot:
     live: LiveParameters | None = None
 
 
+class ConfusionCounts(BaseModel):
+    """True negatives, false positives, false negatives and true positives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tn: int
+    fp: int
+    fn: int
+    tp: int
+
+
+class EvaluationSummary(BaseModel):
+    """How class-1 probabilities at a threshold match labels (see core.evaluation).
+
+    ``roc_auc`` is null when the labels hold one class, with the reason beside it.
+    ``support`` is the number of points of class 0 and of class 1.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    threshold: float
+    accuracy: float
+    log_loss: float
+    precision: float
+    recall: float
+    f1: float
+    roc_auc: float | None
+    roc_auc_undefined_reason: str | None = None
+    confusion_matrix: ConfusionCounts
+    support: tuple[int, int]
+
+
 class ModelMetrics(BaseModel):
     """How well a model fits: accuracy in [0, 1] and binary cross-entropy loss.
 
@@ -183,6 +219,12 @@ class ModelMetrics(BaseModel):
     validation_loss: float | None = None
     epochs_run: int
     train_seconds: float
+    train_evaluation: EvaluationSummary | None = Field(
+        default=None, description="every evaluation metric on the training set, at 0.5"
+    )
+    validation_evaluation: EvaluationSummary | None = Field(
+        default=None, description="every evaluation metric on the validation set, at 0.5"
+    )
     stopped_early: bool | None = Field(
         default=None, description="whether early stopping ended training before its epochs"
     )
@@ -201,6 +243,26 @@ class ModelRecord:
     job_id: str | None
     config: JobConfig
     metrics: ModelMetrics
+    version: int | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegisteredModelRecord:
+    """A registered name: its metadata, aliases (alias -> version) and newest version.
+
+    ``versions`` (newest first) is filled only when one registered model is asked for.
+    """
+
+    name: str
+    created_at: datetime
+    description: str | None
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    latest_version: ModelRecord | None
+    versions: list[ModelRecord] | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from service.domain.errors import WrongState
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
 from service.http.limits import check_limit
 from service.http.responses import FastJSONResponse
+from service.model_lookup import load_model
+from service.routes.models import REF_FIELD, ModelRef
 from service.schemas.common import problem_responses
 from service.schemas.figures import (
     DEFAULT_BOUNDARY_RESOLUTION,
@@ -65,6 +67,13 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+NO_ACCURACY_HISTORY = (
+    "this model recorded no accuracy per epoch: the validation accuracy needs a validation "
+    "split (validation_fraction above 0), and the training accuracy is recorded by the NumPy "
+    "engine (PLANENET_TRAINING_ENGINE=numpy) for models trained since PlaneNet stores it; its "
+    "loss figure (metric=loss) is available"
+)
+
 FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": Figure, "description": "Plotly figure JSON"},
     304: {"description": "the client's copy (If-None-Match) is current"},
@@ -74,12 +83,12 @@ FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @model_router.get(
     "/loss",
-    summary="The training (and validation) loss per epoch, or the validation accuracy",
+    summary="The training (and validation) loss, or accuracy, per epoch",
     responses={**FIGURE_RESPONSES, **problem_responses(409)},
 )
 def model_loss_figure(
     *,
-    model_id: str,
+    model_id: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -88,24 +97,20 @@ def model_loss_figure(
         Metric,
         Query(
             description=(
-                "loss: the training and validation loss; accuracy: the validation accuracy "
-                "per epoch (409 for a model without a validation split, or trained before "
-                "it was recorded)"
+                "loss: the training and validation loss; accuracy: the training and validation "
+                "accuracy per epoch (409 for a model that recorded none)"
             )
         ),
     ] = "loss",
 ) -> Response:
-    history = cache.get(model_id).loss_history()
+    history = load_model(cache, model_id, REF_FIELD).loss_history()
     if metric == "accuracy":
-        if history.validation_accuracy is None:
-            raise WrongState(
-                f"model {model_id!r} has no accuracy per epoch: it is recorded on the "
-                "validation split (validation_fraction above 0), for models trained since "
-                "PlaneNet stores it"
-            )
-        figure = loss_figure(None, history.validation_accuracy, max_points, metric="accuracy")
-        return model_figure_response(request, figure, settings)
-    figure = loss_figure(history.loss, history.validation_loss, max_points=max_points)
+        if history.accuracy is None and history.validation_accuracy is None:
+            raise WrongState(NO_ACCURACY_HISTORY)
+        curves = (history.accuracy, history.validation_accuracy)
+    else:
+        curves = (history.loss, history.validation_loss)
+    figure = loss_figure(*curves, max_points=max_points, metric=metric)
     return model_figure_response(request, figure, settings)
 
 
@@ -116,7 +121,7 @@ def model_loss_figure(
 )
 def model_boundary_figure(
     *,
-    model_id: str,
+    model_id: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -126,7 +131,7 @@ def model_boundary_figure(
     if resolution is None:
         resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
     check_limit("resolution", resolution, settings, "max_boundary_resolution")
-    loaded = cache.get(model_id)
+    loaded = load_model(cache, model_id, REF_FIELD)
     datasets = loaded.datasets()
     figure = boundary_figure(
         loaded.network.predict_proba,
@@ -144,9 +149,9 @@ def model_boundary_figure(
     responses=FIGURE_RESPONSES,
 )
 def model_data_figure(
-    model_id: str, request: Request, cache: ModelCacheDep, settings: SettingsDep
+    model_id: ModelRef, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    datasets = cache.get(model_id).datasets()
+    datasets = load_model(cache, model_id, REF_FIELD).datasets()
     figure = data_figure(datasets.train_set, validation=datasets.validation_set)
     return model_figure_response(request, figure, settings)
 

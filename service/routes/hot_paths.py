@@ -107,6 +107,8 @@ class HotPaths:
             parsed = schema.model_validate_json(body)
         except ValidationError:
             return None
+        if getattr(parsed, "model", None) is not None:
+            return None  # a reference (name, version, alias) is resolved by the routes
         model_id = path_model_id or getattr(parsed, "model_id", None)
         if model_id is None or len(parsed.points) > self.max_points:
             return None
@@ -115,7 +117,7 @@ class HotPaths:
         if loaded is None:
             return None
         try:
-            labels, probabilities = classify(loaded.network, parsed.points)
+            labels, probabilities = classify(loaded.network, parsed.points, parsed.threshold)
         except InvalidInput:
             return None
         response = FastJSONResponse(

@@ -1,5 +1,9 @@
 """Predictions: labels and class-1 probabilities of points, from a named or the newest model.
 
+A reference (``model`` in the body of ``/predict``, or the path) is an id, ``name``,
+``name@vN`` or ``name@alias``; ``model_id`` keeps v1's meaning (an id). ``threshold``
+(default 0.5) moves the labels, never the probabilities.
+
 A body of 100,000 points is about 4 MB of JSON. FastAPI's usual path (``json.loads`` to
 Python objects, then pydantic over them) spends most of a request there, so these routes
 read the raw body and validate it in one pass with pydantic-core
@@ -15,7 +19,7 @@ import numpy as np
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.network import Network
+from core.network import DEFAULT_THRESHOLD, Network
 from service.domain.errors import InvalidInput, WrongState
 from service.domain.prediction import UNEVALUABLE, UnevaluablePoint, predict_points
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
@@ -24,6 +28,8 @@ from service.http.request_body import parse_body, read_json_body, request_body_o
 from service.http.responses import FastJSONResponse
 from service.metrics import ServiceMetrics
 from service.model_cache import LoadedModel, ModelCache
+from service.model_lookup import load_model, peek_model
+from service.routes.models import REF_FIELD, ModelRef
 from service.schemas.common import problem_responses
 from service.schemas.predictions import PointsBody, PredictBody, Prediction
 from service.settings import Settings
@@ -41,30 +47,30 @@ INLINE_BODY_BYTES = 32 * 1024
 INLINE_POINTS = 1000
 
 
-def classify(network: Network, points: list[tuple[float, float]]) -> tuple[list[int], list[float]]:
-    """Labels and class-1 probabilities, as plain lists, of points (n, 2), in their order."""
+def classify(
+    network: Network, points: list[tuple[float, float]], threshold: float = DEFAULT_THRESHOLD
+) -> tuple[list[int], list[float]]:
+    """Labels at ``threshold`` and class-1 probabilities, as plain lists, of points (n, 2)."""
     point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     try:
-        labels, probabilities = predict_points(network, point_array)
+        labels, probabilities = predict_points(network, point_array, threshold)
     except UnevaluablePoint as error:
         raise InvalidInput([(f"body.points[{error.index}]", UNEVALUABLE)]) from None
     return labels.tolist(), probabilities.tolist()
 
 
-def _answer(loaded: LoadedModel, points: list[tuple[float, float]]) -> Response:
-    labels, probabilities = classify(loaded.network, points)
+def _answer(loaded: LoadedModel, body: PointsBody) -> Response:
+    labels, probabilities = classify(loaded.network, body.points, body.threshold)
     return FastJSONResponse(
         {"model_id": loaded.record.id, "labels": labels, "probabilities": probabilities}
     )
 
 
-def _load_and_answer(
-    cache: ModelCache, model_id: str, points: list[tuple[float, float]]
-) -> Response:
-    return _answer(cache.get(model_id), points)
+def _load_and_answer(cache: ModelCache, reference: str, field: str, body: PointsBody) -> Response:
+    return _answer(load_model(cache, reference, field), body)
 
 
-async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
+async def parse_points_body(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
     """The body validated (in a worker thread when big), with the number of points checked.
 
     A body with clearly too many points is refused by counting its ``[`` first: parsing
@@ -81,18 +87,23 @@ async def _parse(body: bytes, schema: type[BodyT], settings: Settings) -> BodyT:
 
 
 async def _respond(
-    request: Request, cache: ModelCache, model_id: str, points: list[tuple[float, float]]
+    request: Request, cache: ModelCache, reference: str, field: str, body: PointsBody
 ) -> Response:
-    """The prediction, on the event loop for a few points of a cached model, else in a thread;
-    the points are counted once answered."""
-    cached = cache.peek(model_id)
-    if cached is not None and len(points) <= INLINE_POINTS:
-        response = _answer(cached, points)
+    """The prediction, on the event loop for a few points of a cached model named by id,
+    else in a thread (a name or alias is resolved against the store on every request); the
+    points are counted once answered."""
+    cached = peek_model(cache, reference, field)
+    if cached is not None and len(body.points) <= INLINE_POINTS:
+        response = _answer(cached, body)
     else:
-        response = await run_in_threadpool(_load_and_answer, cache, model_id, points)
-    metrics: ServiceMetrics = request.app.state.metrics
-    metrics.predicted_points.inc(len(points))
+        response = await run_in_threadpool(_load_and_answer, cache, reference, field, body)
+    _count(request, body)
     return response
+
+
+def _count(request: Request, body: PointsBody) -> None:
+    metrics: ServiceMetrics = request.app.state.metrics
+    metrics.predicted_points.inc(len(body.points))
 
 
 PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
@@ -106,15 +117,15 @@ PREDICTION_RESPONSES = problem_responses(404, 413, 415, 422)
     openapi_extra=request_body_openapi(PointsBody),
 )
 async def predict_with_model(
-    model_id: str, request: Request, settings: SettingsDep, cache: ModelCacheDep
+    model_id: ModelRef, request: Request, settings: SettingsDep, cache: ModelCacheDep
 ) -> Response:
-    parsed = await _parse(await read_json_body(request), PointsBody, settings)
-    return await _respond(request, cache, model_id, parsed.points)
+    parsed = await parse_points_body(await read_json_body(request), PointsBody, settings)
+    return await _respond(request, cache, model_id, REF_FIELD, parsed)
 
 
 @router.post(
     "",
-    summary="Classify points with the model named in the body, or the newest model",
+    summary="Classify points with the model the body names (`model` or `model_id`), or the newest",
     response_model=Prediction,
     responses={**PREDICTION_RESPONSES, **problem_responses(409)},
     openapi_extra=request_body_openapi(PredictBody),
@@ -122,11 +133,26 @@ async def predict_with_model(
 async def predict(
     request: Request, settings: SettingsDep, cache: ModelCacheDep, repository: RepositoryDep
 ) -> Response:
-    parsed = await _parse(await read_json_body(request), PredictBody, settings)
+    parsed = await parse_points_body(await read_json_body(request), PredictBody, settings)
+    if parsed.model is not None:
+        return await _respond(request, cache, parsed.model, "body.model", parsed)
     model_id = parsed.model_id
     if model_id is None:
         newest = await run_in_threadpool(repository.newest_model)
         if newest is None:
             raise WrongState(NO_MODEL_YET)
         model_id = newest.id
-    return await _respond(request, cache, model_id, parsed.points)
+    return await _respond_by_id(request, cache, model_id, parsed)
+
+
+async def _respond_by_id(
+    request: Request, cache: ModelCache, model_id: str, body: PointsBody
+) -> Response:
+    """As :func:`_respond` for ``model_id``, which (as in v1) may be any text: not a reference."""
+    cached = cache.peek(model_id)
+    if cached is not None and len(body.points) <= INLINE_POINTS:
+        response = _answer(cached, body)
+    else:
+        response = await run_in_threadpool(lambda: _answer(cache.get(model_id), body))
+    _count(request, body)
+    return response

@@ -18,6 +18,7 @@ from core.serialization import parameters_to_bytes
 from core.snapshots import SnapshotRecorder
 from core.training import Progress, TrainingResult, evaluate, train
 from service.domain.errors import InvalidInput, LeaseLost
+from service.domain.evaluation import evaluate_network
 from service.domain.heartbeats import HEARTBEAT_SECONDS
 from service.domain.jobs import JobStatus
 from service.domain.records import ClaimedJob, ModelMetrics, NewModel, ProgressAck
@@ -268,6 +269,12 @@ def _new_model(
         train_loss=train_metrics.loss,
         validation_accuracy=None if validation is None else validation.accuracy,
         validation_loss=None if validation is None else validation.loss,
+        train_evaluation=evaluate_network(result.network, prepared.train_set),
+        validation_evaluation=(
+            None
+            if prepared.validation_set is None
+            else evaluate_network(result.network, prepared.validation_set)
+        ),
         epochs_run=result.epochs_run,
         train_seconds=result.train_seconds,
         stopped_early=result.stopped_early,
@@ -279,7 +286,10 @@ def _new_model(
         metrics=metrics,
         parameters=parameters_to_bytes(result.network.parameters),
         loss_history=encode_loss_history(
-            result.loss_history, result.validation_loss_history, result.validation_accuracy_history
+            result.loss_history,
+            result.validation_loss_history,
+            result.accuracy_history,
+            result.validation_accuracy_history,
         ),
         datasets=encode_datasets(prepared.train_set, prepared.validation_set),
         snapshots=encode_snapshots(recorder.epochs, recorder.vectors),

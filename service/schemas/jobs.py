@@ -76,7 +76,11 @@ class TrainingRequest(TrainingSettings):
         default=None,
         max_length=NAME_MAX_LENGTH,
         pattern=NAME_PATTERN,
-        description="a label for people: any text without control characters",
+        description=(
+            "the registered name whose next version the model becomes (letters, digits, '.', "
+            "'-', '_'); other text without control characters is kept as a label, and the "
+            "model is then addressed by its id only"
+        ),
     )
     data: TrainingData = Field(default_factory=GeneratorData)
     initial_parameters: ParametersBody | None = None

@@ -1,4 +1,4 @@
-"""Schemas of the model registry: a trained model's metadata and metrics."""
+"""Schemas of models: a trained model's metadata, metrics, version, aliases and tags."""
 
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,10 @@ MODEL_EXAMPLE: dict[str, Any] = {
         "learning_rate": 0.5,
         "optimizer": "gd",
     },
+    "version": 3,
+    "aliases": ["champion"],
+    "tags": {"team": "geometry"},
+    "description": "blobs at noise 0.2",
     "metrics": {
         "train_accuracy": 1.0,
         "train_loss": 0.0012,
@@ -43,3 +47,9 @@ class ModelOut(BaseModel):
     job_id: str | None = Field(description="the job that trained it (null once that job is gone)")
     config: JobConfig = Field(description="the training body as run, defaults filled in")
     metrics: ModelMetrics
+    version: int | None = Field(
+        description="its version under `name` (null: the name is not registrable, see README)"
+    )
+    aliases: list[str] = Field(description="the aliases of `name` that point at this version")
+    tags: dict[str, str]
+    description: str | None

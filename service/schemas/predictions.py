@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.dataset import MAX_COORDINATE
 from core.network import DEFAULT_THRESHOLD
-from service.schemas.common import Point, RequestModel
+from service.domain.references import REFERENCE_HELP, REFERENCE_MAX_LENGTH
+from service.schemas.common import Label, Point, RequestModel
 
 POINTS_DESCRIPTION = (
     f"the points to classify, as [x, y] pairs of numbers within ±{MAX_COORDINATE:g}"
@@ -36,10 +37,12 @@ class PointsBody(RequestModel):
     )
 
     points: list[Point] = Field(min_length=1, description=POINTS_DESCRIPTION)
+    threshold: Threshold = DEFAULT_THRESHOLD
 
 
 class PredictBody(PointsBody):
-    """Points to classify with ``model_id``, or with the newest trained model when it is absent."""
+    """Points to classify with the model ``model`` (a reference) or ``model_id`` names, or
+    with the newest trained model when both are absent."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -48,6 +51,7 @@ class PredictBody(PointsBody):
                     "model_id": "5f0c3d1e9a7b4c2d8e6f1a2b3c4d5e6f",
                     "points": [[1.0, 1.0], [-1.0, -1.0]],
                 },
+                {"model": "two-blobs@champion", "points": [[0.5, 0.5]], "threshold": 0.8},
                 {"points": [[0.5, 0.5]]},
             ]
         }
@@ -59,6 +63,18 @@ class PredictBody(PointsBody):
         max_length=MODEL_ID_MAX_LENGTH,
         description="the model to use; absent or null means the newest trained model",
     )
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=REFERENCE_MAX_LENGTH,
+        description=f"the model to use: {REFERENCE_HELP} (instead of `model_id`)",
+    )
+
+    @model_validator(mode="after")
+    def _one_model(self) -> "PredictBody":
+        if self.model is not None and self.model_id is not None:
+            raise ValueError("give the model as `model` or as `model_id`, not both")
+        return self
 
 
 class Prediction(BaseModel):
@@ -78,6 +94,27 @@ class Prediction(BaseModel):
 
     model_id: str = Field(description="the model that answered")
     labels: list[int] = Field(
-        description=f"1 where the class-1 probability exceeds {DEFAULT_THRESHOLD:g}, else 0"
+        description="1 where the class-1 probability exceeds the threshold "
+        f"(default {DEFAULT_THRESHOLD:g}), else 0"
     )
     probabilities: list[float] = Field(description="the probability of class 1 for each point")
+
+
+class EvaluateBody(PointsBody):
+    """Labelled points to measure a model on, and the threshold its labels use."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"points": [[1.0, 1.0], [-1.0, -1.0]], "labels": [1, 0], "threshold": 0.5}]
+        }
+    )
+
+    labels: list[Label] = Field(min_length=1, description="the true class of each point")
+
+    @model_validator(mode="after")
+    def _one_label_per_point(self) -> "EvaluateBody":
+        if len(self.labels) != len(self.points):
+            raise ValueError(
+                f"give one label per point: {len(self.points)} points, {len(self.labels)} labels"
+            )
+        return self

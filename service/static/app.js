@@ -30,6 +30,14 @@ const el = {
   predictY: $("predict-y"),
   predictButton: $("predict-button"),
   prediction: $("prediction"),
+  threshold: $("threshold"),
+  evaluateForm: $("evaluate-form"),
+  evaluatePoints: $("evaluate-points"),
+  evaluateButton: $("evaluate-button"),
+  evaluation: $("evaluation"),
+  evaluationPlots: $("evaluation-plots"),
+  rocPlot: $("roc-plot"),
+  confusionPlot: $("confusion-plot"),
   modelList: $("model-list"),
   modelsNote: $("models-note"),
   refreshModels: $("refresh-models"),
@@ -194,7 +202,7 @@ async function cancelTraining() {
   }
 }
 
-/** A model picked from the list: stop following the job, show the model. */
+/** A model picked from the list (by reference): stop following the job, show the model. */
 function showChosenModel(modelId, title) {
   clearErrors();
   stopWatching();
@@ -207,7 +215,7 @@ function showChosenModel(modelId, title) {
 
 /** After a reload, follow the job or show the model named in the address (#job=… / #model=…). */
 async function resumeFromAddress() {
-  const match = /^#(job|model)=([0-9a-f]{1,64})$/.exec(location.hash);
+  const match = /^#(job|model)=([A-Za-z0-9._@-]{1,165})$/.exec(location.hash);
   if (!match) return;
   const [, kind, id] = match;
   try {

@@ -65,8 +65,11 @@ export function createModelView(el, { onOpened }) {
   async function loadSummary(modelId) {
     try {
       const model = await api("GET", `/models/${encodeURIComponent(modelId)}`);
-      const title = model.name ? `“${model.name}”` : `Model ${model.id.slice(0, 8)}`;
-      el.modelSummary.textContent = `${title}: ${describeModel(model)}.`;
+      const name = model.name ? `“${model.name}”` : `Model ${model.id.slice(0, 8)}`;
+      const version = model.version != null ? ` version ${model.version}` : "";
+      const aliases = model.aliases && model.aliases.length ? ` (${model.aliases.join(", ")})` : "";
+      el.modelSummary.textContent = `${name}${version}${aliases}: ${describeModel(model)}.`;
+      el.modelSummary.dataset.modelId = model.id;
     } catch (error) {
       showError(error);
     }
@@ -86,7 +89,10 @@ export function createModelView(el, { onOpened }) {
     state.modelId = modelId;
     state.predicted = null;
     el.prediction.textContent = "";
+    el.evaluation.replaceChildren();
+    el.evaluationPlots.hidden = true;
     el.predictButton.disabled = false;
+    el.evaluateButton.disabled = false;
     history.replaceState(null, "", `#model=${modelId}`);
     onOpened(modelId);
     await Promise.all([loadBoundary(), loadSummary(modelId), withLoss ? loadLossFigure(modelId) : null]);
@@ -96,7 +102,8 @@ export function createModelView(el, { onOpened }) {
     if (!state.modelId) return;
     clearErrors();
     try {
-      const result = await api("POST", `/models/${encodeURIComponent(state.modelId)}/predict`, { points: [[x, y]] });
+      const body = { points: [[x, y]], threshold: readThreshold() };
+      const result = await api("POST", `/models/${encodeURIComponent(state.modelId)}/predict`, body);
       const probability = result.probabilities[0];
       const label = result.labels[0];
       state.predicted = { x, y, label };
@@ -133,7 +140,63 @@ export function createModelView(el, { onOpened }) {
     predict(x, y);
   }
 
+  /** The threshold field as a number (the API refuses one outside (0, 1) with a clear 422). */
+  function readThreshold() {
+    const value = Number(el.threshold.value);
+    return el.threshold.value.trim() === "" || Number.isNaN(value) ? 0.5 : value;
+  }
+
+  async function evaluate(event) {
+    event.preventDefault();
+    if (!state.modelId) return;
+    clearErrors();
+    const rows = el.evaluatePoints.value.split("\n").map((line) => line.trim()).filter(Boolean);
+    const parsed = rows.map((line) => line.split(/[\s,;]+/).map(Number));
+    if (!parsed.length || parsed.some((row) => row.length !== 3 || row.some((value) => !Number.isFinite(value)))) {
+      showProblem({ title: "Please check the labelled points", detail: "Give one point a line: x, y, label (0 or 1)." });
+      return;
+    }
+    const body = {
+      points: parsed.map(([x, y]) => [x, y]),
+      labels: parsed.map(([, , label]) => label),
+      threshold: readThreshold(),
+    };
+    try {
+      const path = `/models/${encodeURIComponent(state.modelId)}/evaluate?figures=true`;
+      const result = await api("POST", path, body);
+      const percent = (value) => (value == null ? "undefined" : `${(value * 100).toFixed(1)} %`);
+      const matrix = result.confusion_matrix;
+      const facts = [
+        ["Accuracy", percent(result.accuracy)],
+        ["Log loss", result.log_loss.toFixed(4)],
+        ["Precision", percent(result.precision)],
+        ["Recall", percent(result.recall)],
+        ["F1", percent(result.f1)],
+        ["ROC-AUC", result.roc_auc == null ? result.roc_auc_undefined_reason : result.roc_auc.toFixed(4)],
+        ["Confusion (tn, fp, fn, tp)", `${matrix.tn}, ${matrix.fp}, ${matrix.fn}, ${matrix.tp}`],
+      ];
+      el.evaluation.replaceChildren(
+        ...facts.flatMap(([term, value]) => {
+          const dt = document.createElement("dt");
+          dt.textContent = term;
+          const dd = document.createElement("dd");
+          dd.textContent = value;
+          return [dt, dd];
+        }),
+      );
+      el.evaluation.dataset.accuracy = String(result.accuracy);
+      if (plotlyReady()) {
+        el.evaluationPlots.hidden = false;
+        await draw(el.rocPlot, result.figures.roc.data, fitted(result.figures.roc));
+        await draw(el.confusionPlot, result.figures.confusion_matrix.data, fitted(result.figures.confusion_matrix));
+      }
+    } catch (error) {
+      showError(error);
+    }
+  }
+
   el.boundaryMode.addEventListener("change", loadBoundary);
   el.predictForm.addEventListener("submit", onPredictSubmit);
+  el.evaluateForm.addEventListener("submit", evaluate);
   return { open };
 }

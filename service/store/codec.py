@@ -12,15 +12,25 @@ from service.domain.records import LossHistory, ModelDatasets, ParameterSnapshot
 def encode_loss_history(
     loss: FloatArray,
     validation_loss: FloatArray | None = None,
+    accuracy: FloatArray | None = None,
     validation_accuracy: FloatArray | None = None,
 ) -> bytes:
-    """Bytes of a loss history: ``loss`` (epochs_run,), ``validation_loss`` and
-    ``validation_accuracy`` the same or None."""
-    arrays = {"loss": np.asarray(loss, dtype=np.float64)}
-    if validation_loss is not None:
-        arrays["validation_loss"] = np.asarray(validation_loss, dtype=np.float64)
-    if validation_accuracy is not None:
-        arrays["validation_accuracy"] = np.asarray(validation_accuracy, dtype=np.float64)
+    """Bytes of a loss history: ``loss`` (epochs_run,), each other array the same or None.
+
+    The accuracies per epoch are kept beside the losses when given (a model's, not a job's
+    progress); a history without them (every v1 history) decodes with them None.
+    """
+    given = {
+        "loss": loss,
+        "validation_loss": validation_loss,
+        "accuracy": accuracy,
+        "validation_accuracy": validation_accuracy,
+    }
+    arrays = {
+        key: np.asarray(values, dtype=np.float64)
+        for key, values in given.items()
+        if values is not None
+    }
     return arrays_to_bytes(arrays)
 
 
@@ -29,6 +39,7 @@ def decode_loss_history(data: bytes) -> LossHistory:
     return LossHistory(
         loss=arrays["loss"],
         validation_loss=arrays.get("validation_loss"),
+        accuracy=arrays.get("accuracy"),
         validation_accuracy=arrays.get("validation_accuracy"),
     )
 

@@ -41,6 +41,7 @@ from service.store.codec import (
 from service.store.database import Database
 from service.store.history import NO_LOSSES, chunks_after, laid_end_to_end
 from service.store.models import model_record
+from service.store.registry import issue_version
 from service.store.tables import JobRow, LossChunkRow, ModelRow, utc_now
 
 CLAIM_ATTEMPTS = 5
@@ -288,8 +289,9 @@ class JobStore:
         """Store the trained model and mark the job ``succeeded`` with its id, in ONE transaction.
 
         The job's loss history gets its last chunk: the model's from epoch ``history_start + 1``
-        on (the epochs its progress writes had not stored yet). Raises :class:`LeaseLost` (and
-        writes nothing) when the job is no longer this lease's.
+        on (the epochs its progress writes had not stored yet). A model whose name is
+        registrable becomes that name's next version. Raises :class:`LeaseLost` (and writes
+        nothing) when the job is no longer this lease's.
         """
         now = utc_now()
         row = ModelRow(
@@ -322,6 +324,7 @@ class JobStore:
             ).first()
             if marked is None:
                 raise LeaseLost(job_id)
+            row.version = issue_version(session, model.name)
             session.add(row)
             tail = _history_tail(model.loss_history, history_start)
             _append_chunk(session, job_id, marked.history_version, history_start, tail)

@@ -1,6 +1,9 @@
-"""The store's operations on trained models: read, list, pick the newest, delete."""
+"""The store's operations on trained models: read, list, pick the newest, load their arrays."""
 
-from sqlalchemy import func, select, update
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.parameters import Parameters
@@ -16,7 +19,7 @@ from service.domain.records import (
 from service.domain.training import JobConfig
 from service.store.codec import decode_datasets, decode_loss_history
 from service.store.database import Database
-from service.store.tables import JobRow, ModelRow
+from service.store.tables import ModelAliasRow, ModelRow
 
 
 class ModelStore:
@@ -27,7 +30,7 @@ class ModelStore:
     def get_model(self, model_id: str) -> ModelRecord:
         """The model's metadata; :class:`NotFound` otherwise."""
         with self.database.reading() as session:
-            return model_record(self._model_row(session, model_id))
+            return model_records(session, [self._model_row(session, model_id)])[0]
 
     def model_exists(self, model_id: str) -> bool:
         """Whether a model with this id is stored (a cheap check, no arrays read)."""
@@ -41,31 +44,20 @@ class ModelStore:
         with self.database.reading() as session:
             rows = session.scalars(query.limit(limit).offset(offset)).all()
             total = session.scalar(select(func.count()).select_from(ModelRow)) or 0
-            return RecordPage([model_record(row) for row in rows], total, limit, offset)
+            return RecordPage(model_records(session, rows), total, limit, offset)
 
     def newest_model(self) -> ModelRecord | None:
         """The most recently trained model (every stored model comes from a succeeded job)."""
         query = select(ModelRow).order_by(ModelRow.created_at.desc(), ModelRow.id.desc()).limit(1)
         with self.database.reading() as session:
             row = session.scalars(query).first()
-            return None if row is None else model_record(row)
-
-    def delete_model(self, model_id: str) -> None:
-        """Delete a model; :class:`NotFound` if there is none.
-
-        Its job stays ``succeeded`` (it did train) but loses its ``model_id`` in the same
-        transaction, so no job ever points at a model that is gone.
-        """
-        with self.database.writing() as session:
-            row = self._model_row(session, model_id)
-            session.execute(update(JobRow).where(JobRow.model_id == model_id).values(model_id=None))
-            session.delete(row)
+            return None if row is None else model_records(session, [row])[0]
 
     def model_parameters(self, model_id: str) -> tuple[ModelRecord, Parameters]:
         """A model's metadata and its parameters, decoded: all that prediction needs."""
         with self.database.reading() as session:
             row = self._model_row(session, model_id)
-            record, blob = model_record(row), row.parameters
+            record, blob = model_records(session, [row])[0], row.parameters
         return record, parameters_from_bytes(blob)
 
     def model_loss_history(self, model_id: str) -> LossHistory:
@@ -88,8 +80,8 @@ class ModelStore:
         return row
 
 
-def model_record(row: ModelRow) -> ModelRecord:
-    """The typed record of a model row (no arrays)."""
+def model_record(row: ModelRow, aliases: tuple[str, ...] = ()) -> ModelRecord:
+    """The typed record of a model row (no arrays), with the aliases pointing at it."""
     return ModelRecord(
         id=row.id,
         name=row.name,
@@ -97,4 +89,23 @@ def model_record(row: ModelRow) -> ModelRecord:
         job_id=row.job_id,
         config=JobConfig.model_validate(row.config),
         metrics=ModelMetrics.model_validate(row.metrics),
+        version=row.version,
+        description=row.description,
+        tags=dict(row.tags or {}),
+        aliases=aliases,
     )
+
+
+def model_records(session: Session, rows: Sequence[ModelRow]) -> list[ModelRecord]:
+    """The records of model rows, each with the aliases pointing at it (one query)."""
+    names = {row.name for row in rows if row.version is not None}
+    pointing: dict[tuple[str | None, int | None], list[str]] = defaultdict(list)
+    if names:
+        aliases = session.execute(
+            select(ModelAliasRow.name, ModelAliasRow.version, ModelAliasRow.alias)
+            .where(ModelAliasRow.name.in_(names))
+            .order_by(ModelAliasRow.alias)
+        )
+        for name, version, alias in aliases:
+            pointing[(name, version)].append(alias)
+    return [model_record(row, tuple(pointing.get((row.name, row.version), ()))) for row in rows]

@@ -2,9 +2,9 @@
 
 Routes and workers call its methods and get plain records back (service.domain.records);
 every write is one transaction. The operations live in service.store.jobs,
-service.store.recovery, service.store.models, service.store.snapshots and
-service.store.stats and service.store.figure_inputs; this class joins them and adds the
-readiness check.
+service.store.recovery, service.store.registry, service.store.models,
+service.store.snapshots, service.store.stats and service.store.figure_inputs; this class joins
+them and adds the readiness check.
 """
 
 import logging
@@ -18,13 +18,22 @@ from service.store.figure_inputs import FigureInputStore
 from service.store.jobs import JobStore
 from service.store.models import ModelStore
 from service.store.recovery import RecoveryStore
+from service.store.registry import RegistryStore
 from service.store.snapshots import SnapshotStore
 from service.store.stats import StatsStore
 
 logger = logging.getLogger("planenet.store")
 
 
-class Repository(JobStore, RecoveryStore, ModelStore, SnapshotStore, StatsStore, FigureInputStore):
+class Repository(
+    JobStore,
+    RecoveryStore,
+    RegistryStore,
+    ModelStore,
+    SnapshotStore,
+    StatsStore,
+    FigureInputStore,
+):
     """Jobs and models over one :class:`Database`; safe to share between threads."""
 
     def __init__(self, database: Database) -> None:

@@ -1,9 +1,20 @@
-"""The database tables: training jobs and the models they produce (SQLAlchemy 2 typed ORM)."""
+"""The database tables: training jobs, the models they produce, registered names and aliases."""
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -108,7 +119,42 @@ class ModelRow(Base):
     parameters: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     loss_history: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     datasets: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    # The training's parameter snapshots (revision 0002); null for models trained before it.
+    # The training's parameter snapshots (revision 0003); null for models trained before it.
     snapshots: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The version under ``name`` (null for a model without a registrable name).
+    version: Mapped[int | None] = mapped_column()
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_models_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_models_created_at", "created_at"),
+        UniqueConstraint("name", "version", name="uq_models_name_version"),
+    )
+
+
+class RegisteredModelRow(Base):
+    """A registered name: its description and tags, and the last version number it issued.
+
+    ``last_version`` only grows, so a version number is never reused, even after deletes.
+    """
+
+    __tablename__ = "registered_models"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_version: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+
+class ModelAliasRow(Base):
+    """An alias of a registered name pointing at one of its versions (one row per alias)."""
+
+    __tablename__ = "model_aliases"
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", ondelete="CASCADE"), primary_key=True
+    )
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -1,5 +1,6 @@
 """Tests of the training loop: configuration, determinism, updates and learning."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -345,3 +346,33 @@ def test_every_activation_trains_a_deeper_network(blobs: Dataset, activation: st
     )
     result = train(config, blobs)
     assert evaluate(result.network, blobs).accuracy == 1.0
+
+
+def test_training_accuracy_per_epoch_is_that_of_the_parameters_each_loss_measured(
+    moons: Dataset,
+) -> None:
+    """Full batch: epoch e's accuracy is that of the network a run of e - 1 epochs returns."""
+    config = TrainingConfig(hidden_layers=(4,), epochs=30, learning_rate=0.5, seed=3)
+    result = train(config, moons, engine="numpy")
+    assert result.accuracy_history is not None
+    assert result.accuracy_history.shape == (30,)
+    for epoch in (2, 12, 30):
+        earlier = train(dataclasses.replace(config, epochs=epoch - 1), moons, engine="numpy")
+        expected = evaluate(earlier.network, moons).accuracy
+        assert result.accuracy_history[epoch - 1] == expected
+
+
+def test_mini_batch_training_accuracy_counts_every_point_once(moons: Dataset) -> None:
+    config = TrainingConfig(hidden_layers=(4,), epochs=20, optimizer="adam", batch_size=32, seed=1)
+    result = train(config, moons, engine="numpy")
+    n = len(moons)
+    assert result.accuracy_history is not None
+    assert result.accuracy_history.shape == (20,)
+    # Each epoch's accuracy is a count of points labelled right over n.
+    np.testing.assert_allclose(result.accuracy_history * n, np.round(result.accuracy_history * n))
+    assert result.accuracy_history[-1] > result.accuracy_history[0]
+
+
+def test_the_compiled_kernel_reports_no_training_accuracy_per_epoch(moons: Dataset) -> None:
+    config = TrainingConfig(hidden_layers=(4,), epochs=10, seed=1)
+    assert train(config, moons, engine="compiled").accuracy_history is None

@@ -10,7 +10,7 @@ from core.features import DEFAULT_FEATURES, FEATURES
 from core.generators import DEFAULT_GENERATOR, DEFAULT_N_SAMPLES
 from service.domain.training import TUTORIAL
 from tests.e2e.browser import browser_context, chromium_executable
-from tests.helpers.server import ServerFactory
+from tests.helpers.server import ServerFactory, wait_for_job
 
 __all__ = ["browser_context", "chromium_executable"]
 
@@ -149,7 +149,67 @@ def test_page_trains_shows_the_live_curve_the_boundary_and_predicts(
     assert model_button.get_attribute("aria-current") == "true"
     assert page.text_content("#prediction") == ""
     page.wait_for_function(BOUNDARY_DRAWN)
+
+    choose_a_named_version_predict_and_evaluate(page, server)
     assert page_errors == []
+
+
+# The labelled points the page's evaluation form holds at first.
+EVALUATED_POINTS = [[1.0, 1.0, 0], [-1.0, -1.0, 1], [0.8, 1.2, 0], [-1.2, -0.7, 1], [0.1, -0.2, 1]]
+
+
+def choose_a_named_version_predict_and_evaluate(page: Any, server: Any) -> None:
+    """Two versions of one name (the first aliased): the list shows them by name; the first
+    is opened, predicts at a threshold and is evaluated as the API evaluates it."""
+    with server.client() as client:
+        ids = []
+        for seed in (1, 2):
+            job = client.post("/jobs", json={"name": "browser-blobs", "epochs": 200, "seed": seed})
+            ids.append(wait_for_job(client, job.json()["id"])["model_id"])
+        aliased = client.put(
+            "/registered-models/browser-blobs/aliases/champion", json={"version": 1}
+        )
+        assert aliased.status_code == 200
+    page.click("#refresh-models")
+    first = page.locator("#model-list button", has_text="browser-blobs v1 (champion)")
+    first.wait_for()
+    assert page.locator("#model-list button", has_text="browser-blobs v2").count() == 1
+    assert "champion → v1" in page.text_content("#model-list")
+    first.click()
+    page.wait_for_function(
+        "(id) => document.getElementById('model-summary').dataset.modelId === id", arg=ids[0]
+    )
+    assert "version 1 (champion)" in page.text_content("#model-summary")
+    assert first.get_attribute("aria-current") == "true"
+    page.fill("#predict-x", "0.3")
+    page.fill("#predict-y", "0.1")
+    page.fill("#threshold", "0.9")
+    page.click("#predict-button")
+    page.wait_for_function("() => document.getElementById('prediction').dataset.probability")
+    with server.client() as client:
+        answer = client.post(
+            "/predict",
+            json={"model": "browser-blobs@champion", "points": [[0.3, 0.1]], "threshold": 0.9},
+        ).json()
+        evaluated = client.post(
+            "/models/browser-blobs@v1/evaluate",
+            json={
+                "points": [point[:2] for point in EVALUATED_POINTS],
+                "labels": [point[2] for point in EVALUATED_POINTS],
+                "threshold": 0.9,
+            },
+        ).json()
+    assert f"class {answer['labels'][0]}" in page.text_content("#prediction")
+    page.click("#evaluate-button")
+    page.wait_for_function("() => document.getElementById('evaluation').dataset.accuracy")
+    shown = page.evaluate("() => document.getElementById('evaluation').dataset.accuracy")
+    assert float(shown) == evaluated["accuracy"]
+    page.wait_for_function(
+        "() => document.getElementById('roc-plot').data && "
+        "document.getElementById('confusion-plot').data"
+    )
+    screenshot = Path(tempfile.mkdtemp(prefix="planenet-browser-")) / "evaluated-version.png"
+    page.screenshot(path=str(screenshot), full_page=True)
 
 
 def test_page_shows_api_errors_and_sends_the_pasted_key(

@@ -150,7 +150,11 @@ async def test_after_the_upgrade_every_model_answers_exactly_as_in_v1(
         listed = (await client.get("/models", params={"limit": 100})).json()
         assert {model["id"] for model in listed["items"]} == set(answers["models"])
         for model_id, v1 in answers["models"].items():
-            assert keeps((await client.get(f"/models/{model_id}")).json(), v1["model"])
+            model = (await client.get(f"/models/{model_id}")).json()
+            assert keeps(model, v1["model"])
+            # Each v1 name is used once in the fixture: each becomes version 1 of itself.
+            assert (model["version"], model["aliases"], model["tags"]) == (1, [], {})
+            assert model["description"] is None
             parameters = await client.get(f"/models/{model_id}/parameters")
             assert parameters.json() == v1["parameters"]
             predicted = await client.post(
@@ -309,7 +313,9 @@ def test_a_database_at_an_unknown_newer_revision_is_refused_and_left_unchanged(
             "alembic_version",
             "job_loss_chunks",
             "jobs",
+            "model_aliases",
             "models",
+            "registered_models",
         ]
     finally:
         database.dispose()

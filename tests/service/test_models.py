@@ -109,7 +109,16 @@ async def test_a_model_shows_its_job_config_and_metrics(registry: Registry) -> N
     response = await registry.client.get(f"/models/{job['model_id']}")
     assert response.status_code == 200
     model = response.json()
-    assert set(model) == {"id", "name", "created_at", "job_id", "config", "metrics"}
+    assert set(model) == {
+        *("id", "name", "created_at", "job_id", "config", "metrics"),
+        *("version", "aliases", "tags", "description"),
+    }
+    assert (model["version"], model["aliases"], model["tags"], model["description"]) == (
+        1,
+        [],
+        {},
+        None,
+    )
     assert (model["id"], model["name"], model["job_id"]) == (job["model_id"], "first", job["id"])
     assert model["config"] == job["config"]
     assert model["created_at"].endswith("Z") or model["created_at"].endswith("+00:00")
@@ -336,6 +345,6 @@ async def test_the_cache_loads_what_prediction_needs_and_figure_inputs_once_aske
 
 async def test_the_model_routes_are_documented(registry: Registry) -> None:
     paths = (await registry.client.get("/openapi.json")).json()["paths"]
-    assert set(paths["/models/{model_id}"]) == {"get", "delete"}
+    assert set(paths["/models/{model_id}"]) == {"get", "patch", "delete"}
     assert "401" in paths["/models/{model_id}"]["delete"]["responses"]
     assert "get" in paths["/models/{model_id}/parameters"]

@@ -357,7 +357,9 @@ def test_processes_starting_together_on_a_new_database_all_create_its_schema(
         "alembic_version",
         "job_loss_chunks",
         "jobs",
+        "model_aliases",
         "models",
+        "registered_models",
     ]
     assert train_one(Repository(database))
 

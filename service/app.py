@@ -1,5 +1,7 @@
 """The application factory: routes, errors, middlewares, and the parts the lifespan builds."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from service.http.body_limit import BodyLimitMiddleware
 from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.model_cache import ModelCache
+from service.retention import keep_deleting_old_jobs
 from service.routes import events, figures, health, jobs, models, predictions, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
@@ -70,9 +73,20 @@ def create_app(
         app.state.runner = runner
         runner.start()
         hub.start()
+        retention = (
+            None
+            if settings.job_retention_days is None
+            else asyncio.create_task(
+                keep_deleting_old_jobs(repository, settings.job_retention_days)
+            )
+        )
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
             await hub.stop()
             runner.stop()
             database.dispose()

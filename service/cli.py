@@ -1,6 +1,7 @@
 """The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers."""
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -9,6 +10,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from service.app import create_app
@@ -16,6 +18,12 @@ from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
     MIN_HEARTBEAT_TIMEOUT_SECONDS,
+)
+from service.http.server import (
+    GRACEFUL_SHUTDOWN_SECONDS,
+    AnnouncingServer,
+    guarded_protocol,
+    is_loopback,
 )
 from service.log import configure_logging
 from service.runner.standalone import run_worker_pool
@@ -106,10 +114,6 @@ def _add_setting_flags(
             )
 
 
-GRACEFUL_SHUTDOWN_SECONDS = 5
-"""How long a stop waits for open requests; event streams would otherwise hold it open."""
-
-
 def settings_from(flags: dict[str, Any]) -> Settings:
     """Settings from the environment, overridden by the flags that were given."""
     return Settings(**flags)
@@ -144,8 +148,10 @@ def _serve(settings: Settings) -> int:
     # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _ignore_signal)
-    uvicorn.run(
-        create_app(settings),
+    _warn_if_open_to_the_network(settings)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -153,8 +159,27 @@ def _serve(settings: Settings) -> int:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
+        limit_concurrency=settings.max_connections,
     )
+    AnnouncingServer(config, on_stopping=lambda: _announce_stop(app)).run()
     return 0
+
+
+def _announce_stop(app: FastAPI) -> None:
+    """Tell the open event streams that the server is stopping (see service.event_hub)."""
+    hub = getattr(app.state, "event_hub", None)
+    if hub is not None:
+        hub.announce_stopping(GRACEFUL_SHUTDOWN_SECONDS)
+
+
+def _warn_if_open_to_the_network(settings: Settings) -> None:
+    if not settings.api_keys and not is_loopback(settings.host):
+        logging.getLogger("planenet.server").warning(
+            "listening on %s with no API key: anyone who can reach it can start and delete "
+            "jobs and models; set PLANENET_API_KEY",
+            settings.host,
+        )
 
 
 def _worker(settings: Settings) -> int:

@@ -88,3 +88,23 @@ class InvalidInput(ServiceError):
         if match is None:
             return cls([(scope, message)])
         return cls([(f"{scope}.{match.group(1)}", message[match.end() :])])
+
+
+class RetryLater(ServiceError):
+    """The server cannot take this now, but may in ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class Overloaded(RetryLater):
+    """The server already holds as many of something (event streams) as it is set to."""
+
+
+class QueueFull(RetryLater):
+    """As many jobs are queued as the server accepts; new ones must wait for a free place."""
+
+
+class StorageUnavailable(ServiceError):
+    """The database refuses writes: its disk is full or it is read-only. Nothing was written."""

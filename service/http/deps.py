@@ -61,15 +61,17 @@ def _check_key(
     bearer: HTTPAuthorizationCredentials | None,
     header_key: str | None,
 ) -> None:
-    expected = settings.api_key_value
-    if expected is None:
+    accepted = settings.api_keys
+    if not accepted:
         return
     given = header_key if header_key else (bearer.credentials if bearer else None)
     if given is None:
         raise Unauthorized(
             "this request needs the API key, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
-    if not secrets.compare_digest(given.encode(), expected.encode()):
+    # Every key is compared (no early exit), so the time taken says nothing about which matched.
+    matches = [secrets.compare_digest(given.encode(), key.encode()) for key in accepted]
+    if not any(matches):
         raise Unauthorized("the API key is not valid")
 
 

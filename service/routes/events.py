@@ -21,10 +21,11 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.arrays import FloatArray
+from service.domain.errors import Overloaded
 from service.domain.jobs import JobStatus
 from service.domain.records import JobSnapshot
 from service.event_hub import EventHub
-from service.http.deps import EventHubDep, RepositoryDep
+from service.http.deps import EventHubDep, RepositoryDep, SettingsDep
 from service.schemas.common import problem_responses
 
 KEEPALIVE_SECONDS = 15.0
@@ -32,6 +33,8 @@ KEEPALIVE_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 1000
 MAX_LOSSES_PER_EVENT = 10_000
 FINAL_ID_SUFFIX = "-end"
+STOPPING_EVENT = "server-stopping"
+STREAMS_RETRY_AFTER_SECONDS = 5
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -93,16 +96,39 @@ def final_event(snapshot: JobSnapshot, sent: int) -> str:
     return format_event(str(snapshot.status), f"{sent}{FINAL_ID_SUFFIX}", data)
 
 
+def stopping_event(sent: int, retry_after: float) -> str:
+    """The event that ends every stream when the server stops: reconnect in ``retry_after`` s.
+
+    Its ``retry:`` field sets an EventSource's reconnection delay; its id is the client's
+    position, so the reconnect resumes where this stream stopped.
+    """
+    data = {"retry_after": retry_after}
+    retry = f"retry: {round(retry_after * 1000)}\n"
+    return retry + format_event(STOPPING_EVENT, str(sent), data)
+
+
 async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterator[str]:
     """The SSE text of one client: progress as it changes, then the outcome, then the end.
 
     ``sent`` is the number of loss values the client already has (its ``Last-Event-ID``).
-    A client that disconnects cancels this generator, which releases its watch.
+    A client that disconnects cancels this generator, which releases its watch. When the
+    server stops, the stream ends with a ``server-stopping`` event instead.
     """
-    yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+    try:
+        yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+        async for text in _job_events(hub, job_id, sent):
+            yield text
+    finally:
+        hub.open_streams -= 1
+
+
+async def _job_events(hub: EventHub, job_id: str, sent: int) -> AsyncIterator[str]:
     last_state: tuple[object, ...] | None = None
     async with hub.watch(job_id) as feed:
         while True:
+            if hub.stopping_retry_after is not None:
+                yield stopping_event(sent, hub.stopping_retry_after)
+                return
             change = feed.changed
             snapshot = feed.snapshot
             if snapshot is not None:
@@ -160,7 +186,7 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
             "reconnecting."
         )
     },
-    **problem_responses(404),
+    **problem_responses(404, 503),
 }
 
 
@@ -174,12 +200,22 @@ async def watch_job(
     job_id: str,
     repository: RepositoryDep,
     hub: EventHubDep,
+    settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
 ) -> Response:
+    """At most ``max_event_streams`` streams are open at once; past it, 503 with Retry-After."""
     status = await run_in_threadpool(repository.job_status, job_id)
     resume = parse_last_event_id(last_event_id)
     if resume.ended and status.finished:
         return Response(status_code=204)
+    if hub.open_streams >= settings.max_event_streams:
+        raise Overloaded(
+            f"{hub.open_streams} event streams are open, the most this server keeps "
+            "(raise it with the setting PLANENET_MAX_EVENT_STREAMS); retry later, "
+            "or poll GET /jobs/{id}",
+            STREAMS_RETRY_AFTER_SECONDS,
+        )
+    hub.open_streams += 1  # released when the stream ends (see job_event_stream)
     stream = job_event_stream(hub, job_id, resume.sent)
     return StreamingResponse(
         stream,

@@ -35,7 +35,7 @@ router = resource_router("/jobs", "jobs")
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start training a network",
     response_model=JobOut,
-    responses=problem_responses(413, 415, 422),
+    responses=problem_responses(413, 415, 422, 429, 507),
     openapi_extra=request_body_openapi(TrainingRequest),
 )
 async def create_job(
@@ -50,7 +50,8 @@ async def create_job(
 
     The answer (202) is the queued job, with its URL in ``Location``. Everything is checked
     first: the API key (401) before the body is even read, then limits (413) and the values
-    themselves (422), so a job that is accepted can run. The body is read here rather than
+    themselves (422), so a job that is accepted can run. With ``max_queued_jobs`` jobs already
+    queued, the answer is 429 with ``Retry-After``. The body is read here rather than
     by FastAPI, so that a body with clearly too many points is refused by its raw bytes and
     the parsing of a big body runs in a worker thread, not on the event loop.
     """
@@ -78,6 +79,7 @@ def _queue_job(
         training.name,
         _given_points(training),
         _given_parameters(training),
+        max_queued=settings.max_queued_jobs,
     )
     try:
         runner.submit(job.id)
@@ -129,6 +131,18 @@ def list_jobs(
 @router.get("/{job_id}", summary="One job: status and progress", responses=problem_responses(404))
 def get_job(job_id: str, repository: RepositoryDep) -> JobOut:
     return JobOut.model_validate(repository.get_job(job_id))
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a finished job and its history (its model stays)",
+    responses=problem_responses(404, 409, 507),
+)
+def delete_job(job_id: str, repository: RepositoryDep, _: RequireKey) -> Response:
+    """A queued or running job cannot be deleted (409): cancel it first."""
+    repository.delete_job(job_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

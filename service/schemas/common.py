@@ -113,7 +113,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
         (413, "over a limit"),
         (415, "the body is not JSON"),
         (422, "invalid request; `errors` names the fields"),
-        (503, "not ready"),
+        (429, "too many jobs queued; retry after `Retry-After` seconds"),
+        (503, "not ready, or too many open at once (then with `Retry-After`)"),
+        (507, "the storage is full or read-only; nothing was written"),
     )
 }
 """Error responses for OpenAPI; pick the ones a route can give: ``{s: PROBLEM_RESPONSES[s]}``."""

@@ -11,7 +11,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.errors import StorageUnavailable
 from service.domain.heartbeats import STORE_LOCK_WAIT_SECONDS
+from service.store.storage_faults import is_storage_fault, probe_write, sqlite_directory_fault
 from service.store.tables import Base
 
 SQLITE_BUSY_TIMEOUT_MS = round(STORE_LOCK_WAIT_SECONDS * 1000)
@@ -36,6 +38,9 @@ class Database:
             self.engine.execution_options(planenet_write=True) if self.is_sqlite else self.engine
         )
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+        self.storage_fault: str | None = None
+        """Why the last write failed for lack of space or a read-only database (None since
+        a write succeeded)."""
 
     def create_schema(self) -> None:
         """Create the tables that do not exist yet (idempotent).
@@ -59,9 +64,44 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """One write transaction: committed on a normal exit, rolled back on an exception."""
-        with self._write_sessions() as session, session.begin():
-            yield session
+        """One write transaction: committed on a normal exit, rolled back on an exception.
+
+        A full disk or a read-only database raises :class:`StorageUnavailable` (the
+        transaction rolled back, nothing written) and is remembered in ``storage_fault``.
+        """
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        except Exception as error:
+            if not is_storage_fault(error):
+                raise
+            self.storage_fault = str(getattr(error, "orig", error))
+            raise StorageUnavailable(
+                "the database cannot store this: its disk is full or it is read-only; "
+                "nothing was written (free space, then retry)"
+            ) from error
+        self.storage_fault = None
+
+    def writable_fault(self) -> str | None:
+        """Why writes would fail now (a full or read-only disk), None when a probe write passes.
+
+        Cheap: a look at the SQLite file's directory, then a write that changes nothing.
+        """
+        path = self.engine.url.database
+        if self.is_sqlite and path and path != ":memory:":
+            fault = sqlite_directory_fault(Path(path))
+            if fault is not None:
+                return fault
+        try:
+            with self._writer.begin() as connection:
+                probe_write(connection)
+        except Exception as error:
+            if not is_storage_fault(error):
+                raise
+            self.storage_fault = str(getattr(error, "orig", error))
+            return f"the database refuses writes ({self.storage_fault})"
+        self.storage_fault = None
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,14 +8,16 @@ write and at least every few seconds while it holds the job (see service.store.r
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, func, select, update
+from sqlalchemy import Update, delete, func, select, text, update
+from sqlalchemy.orm import Session
 
 from core.dataset import Dataset
 from core.parameters import Parameters
 from core.serialization import parameters_from_bytes, parameters_to_bytes
-from service.domain.errors import LeaseLost, NotFound, WrongState
+from service.domain.errors import LeaseLost, NotFound, QueueFull, WrongState
 from service.domain.jobs import JobStatus
 from service.domain.records import (
     ClaimedJob,
@@ -33,6 +35,9 @@ from service.store.models import model_record
 from service.store.tables import JobRow, ModelRow, utc_now
 
 CLAIM_ATTEMPTS = 5
+QUEUE_LOCK_KEY = 0x51554555
+"""The PostgreSQL advisory lock that makes counting the queue and adding to it one step."""
+QUEUE_RETRY_AFTER_SECONDS = 10
 
 
 def new_id() -> str:
@@ -53,9 +58,15 @@ class JobStore:
         name: str | None = None,
         training_data: Dataset | None = None,
         initial_parameters: Parameters | None = None,
+        max_queued: int | None = None,
     ) -> JobRecord:
         """Store a new ``queued`` job. ``config`` is the training body as run, without the bulky
-        arrays, which are kept as bytes: the points given as data and the initial parameters."""
+        arrays, which are kept as bytes: the points given as data and the initial parameters.
+
+        With ``max_queued``, raises :class:`QueueFull` when that many jobs are queued already;
+        the count and the insert are one transaction that excludes other inserts (SQLite's
+        write lock, a PostgreSQL advisory lock), so the bound holds across processes.
+        """
         row = JobRow(
             id=new_id(),
             status=JobStatus.QUEUED,
@@ -69,8 +80,41 @@ class JobStore:
             epochs=config.epochs,
         )
         with self.database.writing() as session:
+            if max_queued is not None:
+                _check_queue_room(session, max_queued)
             session.add(row)
         return _job_record(row)
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job and its history; the model it produced stays (unlinked).
+
+        Raises :class:`NotFound` for an unknown id and :class:`WrongState` for a job still
+        queued or running (cancel it first).
+        """
+        with self.database.writing() as session:
+            status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
+            if status is None:
+                raise NotFound("job", job_id)
+            if not JobStatus(status).finished:
+                raise WrongState(
+                    f"job {job_id!r} is {status}: cancel it first, then delete it once finished"
+                )
+            _delete_finished(session, [job_id])
+
+    def delete_finished_jobs_before(self, cutoff: datetime) -> int:
+        """Delete the finished jobs that finished before ``cutoff``; returns how many."""
+        finished = [str(status) for status in JobStatus if status.finished]
+        with self.database.writing() as session:
+            job_ids = list(
+                session.scalars(
+                    select(JobRow.id).where(
+                        JobRow.status.in_(finished), JobRow.finished_at < cutoff
+                    )
+                )
+            )
+            if job_ids:
+                _delete_finished(session, job_ids)
+            return len(job_ids)
 
     def get_job(self, job_id: str) -> JobRecord:
         """The job with this id; :class:`NotFound` otherwise."""
@@ -266,6 +310,31 @@ class JobStore:
                 )
             )
             return rowcount(marked) == 1
+
+
+def _check_queue_room(session: Session, max_queued: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": QUEUE_LOCK_KEY})
+    queued = session.scalar(
+        select(func.count()).select_from(JobRow).where(JobRow.status == JobStatus.QUEUED)
+    )
+    if (queued or 0) >= max_queued:
+        raise QueueFull(
+            f"{queued} jobs are queued, the most this server accepts (raise it with the "
+            "setting PLANENET_MAX_QUEUED_JOBS); retry once some have started",
+            QUEUE_RETRY_AFTER_SECONDS,
+        )
+
+
+def _delete_finished(session: Session, job_ids: list[str]) -> None:
+    """Delete finished jobs, first unlinking their models (which are kept)."""
+    session.execute(update(ModelRow).where(ModelRow.job_id.in_(job_ids)).values(job_id=None))
+    session.execute(
+        delete(JobRow).where(
+            JobRow.id.in_(job_ids),
+            JobRow.status.in_([str(status) for status in JobStatus if status.finished]),
+        )
+    )
 
 
 def _held(job_id: str, lease: str) -> Update:

@@ -31,7 +31,7 @@ STORAGE_FAILURE = (
     "the model could not be stored: the database's storage is full or read-only; "
     "free space and start the job again"
 )
-FINISH_ATTEMPTS = 5
+FINISH_ATTEMPTS = 30
 FINISH_RETRY_SECONDS = 1.0
 
 logger = logging.getLogger("planenet.worker")

@@ -127,3 +127,17 @@ async def test_the_server_runs_retention_itself(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.05)
         assert_problem(await client.get(f"/jobs/{worker.job_id}"), 404, "not-found")
+
+
+async def test_every_json_response_says_nosniff(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path)) as client:
+        for answer in (
+            await client.get("/healthz"),
+            await client.get("/jobs"),
+            await client.get("/openapi.json"),
+            await client.get("/jobs/unknown"),
+            await client.post("/jobs", content=b"{", headers={"content-type": "application/json"}),
+            await client.get("/"),
+        ):
+            assert answer.headers["x-content-type-options"] == "nosniff", answer.request.url
+            assert answer.headers.get_list("x-content-type-options") == ["nosniff"]

@@ -368,8 +368,14 @@ def test_the_lease_token_alone_refuses_a_stale_workers_writes(repository: Reposi
     assert fresh is not None
     assert (fresh.id, repository.get_job(job.id).status) == (job.id, JobStatus.RUNNING)
     assert fresh.lease != stale.lease
-    progress = {"epoch": 5, "epochs": 10, "loss": 0.5, "validation_loss": None}
-    assert not repository.record_progress(job.id, stale.lease, **progress).lease_held
+
+    def progress(lease: str) -> bool:
+        ack = repository.record_progress(
+            job.id, lease, epoch=5, epochs=10, loss=0.5, validation_loss=None
+        )
+        return ack.lease_held
+
+    assert not progress(stale.lease)
     assert not repository.heartbeat(job.id, stale.lease)
     assert not repository.finish_job(job.id, stale.lease, JobStatus.FAILED, "stale")
     with pytest.raises(LeaseLost):
@@ -380,5 +386,5 @@ def test_the_lease_token_alone_refuses_a_stale_workers_writes(repository: Reposi
     )  # fmt: skip
     assert repository.list_models().total == 0
     # The same writes under the live lease pass.
-    assert repository.record_progress(job.id, fresh.lease, **progress).lease_held
+    assert progress(fresh.lease)
     assert repository.get_job(job.id).epoch == 5

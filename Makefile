@@ -38,6 +38,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench.core_training
 	$(BIN)/python -m bench.service_http
+	$(BIN)/python -m bench.event_streams
 	$(BIN)/python -m bench.concurrent_jobs
 
 clean:

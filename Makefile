@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m bench.core_training
 	$(BIN)/python -m bench.service_http
 	$(BIN)/python -m bench.event_streams
+	$(BIN)/python -m bench.request_body
 	$(BIN)/python -m bench.concurrent_jobs
 
 clean:

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from service.domain.errors import UnsupportedMediaType
+from service.http.json_keys import DuplicateKey, check_unique_keys
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
@@ -64,11 +65,22 @@ async def read_json_body(request: Request) -> bytes:
 
 
 def parse_body(body: bytes, schema: type[BodyT]) -> BodyT:
-    """``body`` validated as ``schema``; a 422 problem naming the fields (``body.points[3][0]``)."""
+    """``body`` validated as ``schema``; a 422 problem naming the fields (``body.points[3][0]``).
+
+    Validation is strict (a number must be a JSON number, not a string holding one), and an
+    object that repeats a key is refused rather than resolved to its last value.
+    """
     try:
-        return schema.model_validate_json(body)
+        parsed = schema.model_validate_json(body, strict=True)
     except ValidationError as error:
         errors = error.errors(include_url=False, include_context=False, include_input=False)
         raise RequestValidationError(
             [{**item, "loc": ("body", *item["loc"])} for item in errors]
         ) from None
+    try:
+        check_unique_keys(body)
+    except DuplicateKey as error:
+        raise RequestValidationError(
+            [{"type": "duplicate_key", "loc": ("body",), "msg": str(error)}]
+        ) from None
+    return parsed

@@ -15,7 +15,7 @@ from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.model_cache import ModelCache
 from service.retention import keep_deleting_old_jobs
-from service.routes import events, figures, health, jobs, models, predictions, web
+from service.routes import docs, events, figures, health, jobs, models, predictions, web
 from service.runner import Runner
 from service.runner.local import LocalRunner
 from service.runner.recovery import JobRecovery
@@ -97,6 +97,8 @@ def create_app(
         summary="Train small neural networks that sort 2-D points into two classes, and use them.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served with local assets by service.routes.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -106,6 +108,7 @@ def create_app(
         events.router,
         figures.job_router,
         web.router,
+        docs.router,
         models.router,
         predictions.model_router,
         predictions.router,

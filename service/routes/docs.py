@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from service.domain.errors import NotFound
 from service.routes.web import PAGE_HEADERS
@@ -29,6 +29,9 @@ ASSET_MEDIA_TYPES = {
     "favicon.png": "image/png",
 }
 TITLE = "PlaneNet API"
+REDOC_SCRIPT = "redoc.standalone.js"
+REDOC_REMOTE_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+"""ReDoc's one remote URL (a logo in its footer); it is served with a local image instead."""
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -85,10 +88,19 @@ def redoc() -> HTMLResponse:
     return HTMLResponse(REDOC_HTML, headers=_headers(REDOC_HTML))
 
 
+REDOC_SCRIPT_BYTES = (
+    (ASSET_DIRECTORY / REDOC_SCRIPT)
+    .read_bytes()
+    .replace(REDOC_REMOTE_LOGO, (ASSETS_PREFIX + "favicon.png").encode())
+)
+
+
 @router.get(ASSETS_PREFIX + "{name}")
-def docs_asset(name: str) -> FileResponse:
+def docs_asset(name: str) -> Response:
     """One of the viewers' files (a fixed list: no path reaches elsewhere)."""
     media_type = ASSET_MEDIA_TYPES.get(name)
     if media_type is None:
         raise NotFound("asset", name)
+    if name == REDOC_SCRIPT:
+        return Response(REDOC_SCRIPT_BYTES, media_type=media_type, headers=PAGE_HEADERS)
     return FileResponse(ASSET_DIRECTORY / name, media_type=media_type, headers=PAGE_HEADERS)

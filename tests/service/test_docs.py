@@ -52,3 +52,11 @@ async def test_only_the_known_assets_are_served(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path)) as client:
         for name in ("core.py", "..%2F__init__.py", "missing.js"):
             assert_problem(await client.get(f"/docs/assets/{name}"), 404)
+
+
+async def test_no_asset_names_another_host(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path)) as client:
+        for name in ("swagger-ui-bundle.js", "redoc.standalone.js"):
+            text = (await client.get(f"/docs/assets/{name}")).text
+            assert "cdn.redoc.ly" not in text
+            assert "cdn.jsdelivr" not in text

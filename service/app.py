@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from service.event_hub import EventHub
 from service.http.body_limit import BodyLimitMiddleware
+from service.http.openapi_limits import document_limits
 from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.model_cache import ModelCache
@@ -101,6 +102,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    document_limits(app, settings)
     install_problem_handlers(app)
     for router in (
         health.router,

@@ -64,15 +64,17 @@ def _check_key(
     accepted = settings.api_keys
     if not accepted:
         return
-    given = header_key if header_key else (bearer.credentials if bearer else None)
-    if given is None:
+    given = [key for key in (header_key, bearer.credentials if bearer else None) if key]
+    if not given:
         raise Unauthorized(
             "this request needs the API key, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
-    # Every key is compared (no early exit), so the time taken says nothing about which matched.
-    matches = [secrets.compare_digest(given.encode(), key.encode()) for key in accepted]
-    if not any(matches):
-        raise Unauthorized("the API key is not valid")
+    # Every credential given must be valid, and every key is compared (no early exit), so the
+    # time taken says nothing about which one matched.
+    for credential in given:
+        matches = [secrets.compare_digest(credential.encode(), key.encode()) for key in accepted]
+        if not any(matches):
+            raise Unauthorized("the API key is not valid")
 
 
 async def require_key(

@@ -167,6 +167,26 @@ def parse_last_event_id(value: str | None) -> ResumePoint:
     return ResumePoint(sent=int(match[1]), ended=match[2] is not None)
 
 
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "one event of the stream (its data is one line of JSON)",
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": [
+                "progress",
+                *(str(status) for status in JobStatus if status.finished),
+                STOPPING_EVENT,
+            ],
+        },
+        "id": {"type": "string", "pattern": r"^[0-9]+(" + re.escape(FINAL_ID_SUFFIX) + ")?$"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+    "required": ["event", "id", "data"],
+}
+"""An event as OpenAPI 3.2's ``itemSchema`` would say it: what each event of the stream holds."""
+
 EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": (
@@ -177,7 +197,7 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
             f"(the final event's with the suffix `{FINAL_ID_SUFFIX}`); send it back as "
             "`Last-Event-ID` to resume."
         ),
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
     },
     204: {
         "description": (

@@ -93,3 +93,14 @@ def test_listening_beyond_this_machine_without_a_key_logs_a_warning(
     if warned:
         assert host in warnings[0]
         assert "PLANENET_API_KEY" in warnings[0]
+
+
+async def test_an_invalid_credential_beside_a_valid_one_is_refused(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, api_key="right", protect_reads=True)) as client:
+        both_valid = {"X-API-Key": "right", "Authorization": "Bearer right"}
+        assert (await client.get("/jobs", headers=both_valid)).status_code == 200
+        for headers in (
+            {"X-API-Key": "right", "Authorization": "Bearer wrong"},
+            {"X-API-Key": "wrong", "Authorization": "Bearer right"},
+        ):
+            assert_problem(await client.get("/jobs", headers=headers), 401, "unauthorized")

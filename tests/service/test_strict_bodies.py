@@ -15,7 +15,8 @@ pytestmark = pytest.mark.anyio
     ("body", "field"),
     [
         ('{"epochs": "10"}', "body.epochs"),
-        ('{"epochs": 10.0}', "body.epochs"),
+        ('{"epochs": 10.5}', "body.epochs"),
+        ('{"epochs": "10", "seed": 1.0}', "body.epochs"),
         ('{"epochs": true}', "body.epochs"),
         ('{"learning_rate": "0.5"}', "body.learning_rate"),
         ('{"data": {"n_samples": "200"}}', "body.data.n_samples"),
@@ -54,6 +55,16 @@ async def test_a_repeated_key_is_refused_with_422(tmp_path: Path, body: str) -> 
             headers={"content-type": "application/json"},
         )
         assert_problem(predicted, 422, "validation-error")
+
+
+async def test_integers_may_have_a_zero_fraction_as_json_schema_allows(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path)) as client:
+        body = {"epochs": 10.0, "hidden_layers": [3.0], "data": {"points": [[0, 0], [1, 1]],
+                "labels": [0.0, 1]}, "validation_fraction": 0}  # fmt: skip
+        answer = await client.post("/jobs", json=body)
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["config"]["epochs"] == 10
+        assert answer.json()["config"]["hidden_layers"] == [3]
 
 
 async def test_numbers_and_keys_given_once_pass(tmp_path: Path) -> None:

@@ -58,12 +58,15 @@ EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 def _check_key(
     settings: Settings,
+    request: Request,
     bearer: HTTPAuthorizationCredentials | None,
     header_key: str | None,
 ) -> None:
     accepted = settings.api_keys
     if not accepted:
         return
+    if "authorization" in request.headers and bearer is None:
+        raise Unauthorized("the Authorization header must be 'Bearer <key>'")
     given = [key for key in (header_key, bearer.credentials if bearer else None) if key]
     if not given:
         raise Unauthorized(
@@ -79,21 +82,23 @@ def _check_key(
 
 async def require_key(
     settings: SettingsDep,
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> None:
     """Refuse a state-changing request without the configured API key (if one is set)."""
-    _check_key(settings, bearer, header_key)
+    _check_key(settings, request, bearer, header_key)
 
 
 async def require_read_key(
     settings: SettingsDep,
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> None:
     """Refuse a read without the API key, but only when ``protect_reads`` is set."""
     if settings.protect_reads:
-        _check_key(settings, bearer, header_key)
+        _check_key(settings, request, bearer, header_key)
 
 
 RequireKey = Annotated[None, Depends(require_key)]

@@ -102,5 +102,8 @@ async def test_an_invalid_credential_beside_a_valid_one_is_refused(tmp_path: Pat
         for headers in (
             {"X-API-Key": "right", "Authorization": "Bearer wrong"},
             {"X-API-Key": "wrong", "Authorization": "Bearer right"},
+            {"X-API-Key": "right", "Authorization": "Basic cmlnaHQ6"},
+            {"X-API-Key": "right", "Authorization": "right"},
+            {"X-API-Key": "right", "Authorization": ""},
         ):
             assert_problem(await client.get("/jobs", headers=headers), 401, "unauthorized")

@@ -27,6 +27,7 @@ from service.domain.records import JobSnapshot
 from service.event_hub import EventHub
 from service.http.deps import EventHubDep, RepositoryDep, SettingsDep
 from service.schemas.common import problem_responses
+from service.settings import setting_env_name
 
 KEEPALIVE_SECONDS = 15.0
 """How often an idle stream sends a comment, so proxies and clients keep the connection."""
@@ -231,7 +232,7 @@ async def watch_job(
     if hub.open_streams >= settings.max_event_streams:
         raise Overloaded(
             f"{hub.open_streams} event streams are open, the most this server keeps "
-            "(raise it with the setting PLANENET_MAX_EVENT_STREAMS); retry later, "
+            f"(raise it with the setting {setting_env_name('max_event_streams')}); retry later, "
             "or poll GET /jobs/{id}",
             STREAMS_RETRY_AFTER_SECONDS,
         )

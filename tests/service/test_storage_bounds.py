@@ -13,11 +13,13 @@ from service.retention import delete_old_jobs
 from service.store.repository import Repository
 from service.store.tables import JobRow, utc_now
 from tests.helpers.app import make_settings, serve
+from tests.helpers.databases import on_every_database
 from tests.helpers.events import PlayedWorker
 from tests.helpers.problems import assert_problem
 from tests.helpers.store import job_config
 
 pytestmark = pytest.mark.anyio
+pytest_generate_tests = on_every_database
 
 
 async def test_post_jobs_past_the_queue_cap_is_429_with_retry_after(tmp_path: Path) -> None:

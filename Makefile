@@ -41,6 +41,8 @@ bench: install
 	$(BIN)/python -m bench.core_training
 	$(BIN)/python -m bench.service_http
 	$(BIN)/python -m bench.predict_vs_baseline
+	$(BIN)/python -m bench.event_streams
+	$(BIN)/python -m bench.request_body
 	$(BIN)/python -m bench.concurrent_jobs
 	$(BIN)/python -m bench.figures
 	$(BIN)/python -m bench.inference_http

@@ -1,5 +1,7 @@
 """The application factory: routes, errors, middlewares, and the parts the lifespan builds."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -9,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from service.event_hub import EventHub
 from service.http.body_limit import BodyLimitMiddleware
+from service.http.openapi_limits import document_limits
 from service.http.problems import install_problem_handlers
 from service.http.request_log import REQUEST_ID_HEADER, RequestLogMiddleware
 from service.inference import routes as inference
@@ -17,7 +20,9 @@ from service.metrics import ServiceMetrics
 from service.metrics.middleware import RequestMetricsMiddleware
 from service.metrics.registry import ServiceParts
 from service.model_cache import ModelCache
+from service.retention import keep_deleting_old_jobs
 from service.routes import (
+    docs,
     evaluation,
     events,
     figures,
@@ -89,10 +94,21 @@ def create_app(
         service_metrics.parts = ServiceParts(repository, runner, app.state.model_cache)
         runner.start()
         hub.start()
+        retention = (
+            None
+            if settings.job_retention_days is None
+            else asyncio.create_task(
+                keep_deleting_old_jobs(repository, settings.job_retention_days)
+            )
+        )
         try:
             yield
         finally:
             service_metrics.parts = None
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
             await hub.stop()
             runner.stop()
             database.dispose()
@@ -103,10 +119,13 @@ def create_app(
         summary="Train small neural networks that sort 2-D points into two classes, and use them.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served with local assets by service.routes.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     service_metrics = ServiceMetrics()
     app.state.metrics = service_metrics
+    document_limits(app, settings)
     install_problem_handlers(app)
     for router in (
         health.router,
@@ -116,6 +135,7 @@ def create_app(
         figures.job_router,
         training_figures.job_router,
         web.router,
+        docs.router,
         models.router,
         predictions.model_router,
         predictions.router,
@@ -139,7 +159,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", REQUEST_ID_HEADER],
             expose_headers=["Location", REQUEST_ID_HEADER],
         )

@@ -5,6 +5,7 @@ The client commands (`planenet train`, `jobs`, `predict`, ...) live in planenet/
 """
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from planenet._cli import add_client_commands, is_client_command, run_client_command
@@ -24,6 +26,12 @@ from service.domain.heartbeats import (
     HEARTBEAT_SECONDS,
     MIN_HEARTBEAT_TIMEOUT_SECONDS,
     MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS,
+)
+from service.http.server import (
+    GRACEFUL_SHUTDOWN_SECONDS,
+    AnnouncingServer,
+    guarded_protocol,
+    is_loopback,
 )
 from service.log import configure_logging
 from service.runner.standalone import run_worker_pool
@@ -154,15 +162,14 @@ def _add_setting_flags(
             )
 
 
-GRACEFUL_SHUTDOWN_SECONDS = 5
-"""How long a stop waits for open requests; event streams would otherwise hold it open."""
-
-SERVER_OPTIONS: dict[str, Any] = {
-    "access_log": False,
-    "server_header": False,
-    "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
-}
-"""uvicorn's options, the same for one API process and for several (``--http-workers``)."""
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options, the same for one API process and for several (``--http-workers``)."""
+    return {
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "limit_concurrency": settings.max_connections,
+    }
 
 
 def settings_from(flags: dict[str, Any]) -> Settings:
@@ -216,17 +223,37 @@ def _serve(settings: Settings) -> int:
     # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _ignore_signal)
+    _warn_if_open_to_the_network(settings)
     if settings.http_workers > 1:
-        return serve_api_processes(settings, SERVER_OPTIONS)
-    uvicorn.run(
-        create_app(settings),
+        return serve_api_processes(settings, server_options(settings))
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         log_level=settings.log_level,
-        **SERVER_OPTIONS,
+        **server_options(settings),
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
     )
+    AnnouncingServer(config, on_stopping=lambda: _announce_stop(app)).run()
     return 0
+
+
+def _announce_stop(app: FastAPI) -> None:
+    """Tell the open event streams that the server is stopping (see service.event_hub)."""
+    hub = getattr(app.state, "event_hub", None)
+    if hub is not None:
+        hub.announce_stopping(GRACEFUL_SHUTDOWN_SECONDS)
+
+
+def _warn_if_open_to_the_network(settings: Settings) -> None:
+    if not settings.api_keys and not is_loopback(settings.host):
+        logging.getLogger("planenet.server").warning(
+            "listening on %s with no API key: anyone who can reach it can start and delete "
+            "jobs and models; set PLANENET_API_KEY",
+            settings.host,
+        )
 
 
 def _worker(settings: Settings) -> int:

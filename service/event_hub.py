@@ -35,6 +35,10 @@ class JobFeed:
     def publish(self, snapshot: JobSnapshot) -> None:
         """Store a new snapshot and wake every watcher waiting for one."""
         self.snapshot = snapshot
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake every watcher waiting for a change (to look at the snapshot and the hub)."""
         woken, self.changed = self.changed, asyncio.Event()
         woken.set()
 
@@ -57,6 +61,8 @@ class EventHub:
         self.feeds: dict[str, JobFeed] = {}
         self.poller: asyncio.Task[None] | None = None
         self._wanted = asyncio.Event()
+        self.open_streams = 0
+        self.stopping_retry_after: float | None = None
 
     def start(self) -> None:
         """Start the poller (on the running event loop)."""
@@ -68,6 +74,12 @@ class EventHub:
             self.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.poller
+
+    def announce_stopping(self, retry_after: float) -> None:
+        """The server is stopping: wake every watcher, to tell its client when to retry."""
+        self.stopping_retry_after = retry_after
+        for feed in list(self.feeds.values()):
+            feed.wake()
 
     def ensure_polling(self) -> None:
         """Start the poller again if something ended it (it only ends when cancelled)."""

@@ -4,10 +4,11 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.figures import MAX_RESOLUTION
+from service.api_keys import parse_api_keys
 from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
@@ -101,6 +102,33 @@ class Settings(BaseSettings):
         description="grid points per axis of a boundary figure",
     )
 
+    # Bounds that keep one client from exhausting the server: connections, slow requests,
+    # event streams, the queue, and how long finished jobs are kept.
+    max_connections: int = Field(
+        default=2000, ge=1, description="open HTTP connections; past it requests get 503"
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds a client may take to send a request's head (then 408, closed)",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds a client may take to send a request's body (then closed)",
+    )
+    max_event_streams: int = Field(
+        default=1000, ge=1, description="open event streams; past it 503 with Retry-After"
+    )
+    job_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="delete finished jobs older than this many days (default: keep them)",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -141,12 +169,34 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'planenet.db'}"
 
+    # API keys: several keys (comma-separated) let a key be rotated without downtime.
+
+    @field_validator("api_key")
+    @classmethod
+    def _usable_api_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a key that would leave the API open or that no client could send."""
+        if value is not None:
+            parse_api_keys(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _reads_protected_by_a_key(self) -> "Settings":
+        if self.protect_reads and self.api_key is None:
+            raise ValueError(
+                "protect_reads is set but no API key is: set PLANENET_API_KEY, "
+                "or unset PLANENET_PROTECT_READS"
+            )
+        return self
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        """The API keys accepted, in clear; empty when state changes are open to all."""
+        return () if self.api_key is None else parse_api_keys(self.api_key.get_secret_value())
+
     @property
     def api_key_value(self) -> str | None:
-        """The configured API key in clear, or None when state changes are open to all."""
-        if self.api_key is None or not self.api_key.get_secret_value():
-            return None
-        return self.api_key.get_secret_value()
+        """The first configured API key in clear, or None when state changes are open to all."""
+        return self.api_keys[0] if self.api_keys else None
 
 
 def setting_env_name(field_name: str) -> str:

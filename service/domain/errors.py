@@ -36,19 +36,6 @@ class LimitExceeded(ServiceError):
         self.setting = setting
 
 
-class QueueFull(ServiceError):
-    """As many jobs are queued as the configured limit allows; the client should retry later."""
-
-    def __init__(self, limit: int, setting: str, retry_after_seconds: int) -> None:
-        super().__init__(
-            f"{limit} jobs are already queued, the most allowed (the setting {setting}); "
-            f"try again in {retry_after_seconds} s, once workers have taken some"
-        )
-        self.limit = limit
-        self.setting = setting
-        self.retry_after_seconds = retry_after_seconds
-
-
 class BodyTooLarge(ServiceError):
     """The request body is larger than the configured maximum."""
 
@@ -110,3 +97,32 @@ class ReferenceNotFound(NotFound):
         ServiceError.__init__(self, detail)
         self.kind = "model"
         self.resource_id = reference
+
+
+class RetryLater(ServiceError):
+    """The server cannot take this now, but may in ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class Overloaded(RetryLater):
+    """The server already holds as many of something (event streams) as it is set to."""
+
+
+class QueueFull(RetryLater):
+    """As many jobs are queued as the configured limit allows; the client should retry later."""
+
+    def __init__(self, limit: int, setting: str, retry_after: int) -> None:
+        super().__init__(
+            f"{limit} jobs are already queued, the most allowed (the setting {setting}); "
+            f"try again in {retry_after} s, once workers have taken some",
+            retry_after,
+        )
+        self.limit = limit
+        self.setting = setting
+
+
+class StorageUnavailable(ServiceError):
+    """The database refuses writes: its disk is full or it is read-only. Nothing was written."""

@@ -33,7 +33,9 @@ EARLY_STOPPING = core.config.EarlyStopping()
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A JSON number that is neither NaN nor infinite (Python's JSON reader accepts both)."""
 
-UNION_TAGS = frozenset({"generator-data", "points-data", "given-points"})
+UNION_TAGS = frozenset(
+    {"generator-data", "points-data", "given-points", "constrained-int", "constrained-float"}
+)
 """Tags of the data union: pydantic puts them in error locations, problems leave them out."""
 
 

@@ -59,38 +59,47 @@ EventHubDep = Annotated[EventHub, Depends(get_event_hub)]
 
 def _check_key(
     settings: Settings,
+    request: Request,
     bearer: HTTPAuthorizationCredentials | None,
     header_key: str | None,
 ) -> None:
-    expected = settings.api_key_value
-    if expected is None:
+    accepted = settings.api_keys
+    if not accepted:
         return
-    given = header_key if header_key else (bearer.credentials if bearer else None)
-    if given is None:
+    if "authorization" in request.headers and bearer is None:
+        raise Unauthorized("the Authorization header must be 'Bearer <key>'")
+    given = [key for key in (header_key, bearer.credentials if bearer else None) if key]
+    if not given:
         raise Unauthorized(
             "this request needs the API key, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
-    if not secrets.compare_digest(given.encode(), expected.encode()):
-        raise Unauthorized("the API key is not valid")
+    # Every credential given must be valid, and every key is compared (no early exit), so the
+    # time taken says nothing about which one matched.
+    for credential in given:
+        matches = [secrets.compare_digest(credential.encode(), key.encode()) for key in accepted]
+        if not any(matches):
+            raise Unauthorized("the API key is not valid")
 
 
 async def require_key(
     settings: SettingsDep,
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> None:
     """Refuse a state-changing request without the configured API key (if one is set)."""
-    _check_key(settings, bearer, header_key)
+    _check_key(settings, request, bearer, header_key)
 
 
 async def require_read_key(
     settings: SettingsDep,
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> None:
     """Refuse a read without the API key, but only when ``protect_reads`` is set."""
     if settings.protect_reads:
-        _check_key(settings, bearer, header_key)
+        _check_key(settings, request, bearer, header_key)
 
 
 RequireKey = Annotated[None, Depends(require_key)]

@@ -24,8 +24,11 @@ from service.domain.errors import (
     LimitExceeded,
     NotFound,
     NotReady,
+    Overloaded,
     QueueFull,
+    RetryLater,
     ServiceError,
+    StorageUnavailable,
     Unauthorized,
     UnsupportedMediaType,
     WrongState,
@@ -64,6 +67,8 @@ PROBLEM_KINDS: tuple[tuple[type[Exception], ProblemKind], ...] = (
     (UnsupportedMediaType, ProblemKind(415, "unsupported-media-type", "Unsupported media type")),
     (Unauthorized, ProblemKind(401, "unauthorized", "Missing or invalid API key")),
     (NotReady, ProblemKind(503, "not-ready", "Not ready")),
+    (Overloaded, ProblemKind(503, "overloaded", "Too many open at once")),
+    (StorageUnavailable, ProblemKind(507, "storage-unavailable", "Storage full or read-only")),
     (CoreError, ProblemKind(422, "invalid-input", "Invalid input")),
 )
 VALIDATION = ProblemKind(422, "validation-error", "Invalid request")
@@ -106,11 +111,11 @@ def error_response(error: Exception) -> JSONResponse:
     kind = kind_of(error)
     if kind is None:
         return internal_error_response()
-    headers: dict[str, str] | None = None
+    headers: dict[str, str] = {}
     if kind.status == 401:
-        headers = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
-    elif isinstance(error, QueueFull):
-        headers = {"Retry-After": str(error.retry_after_seconds)}
+        headers["WWW-Authenticate"] = 'Bearer, ApiKey header="X-API-Key"'
+    if isinstance(error, RetryLater):
+        headers["Retry-After"] = str(error.retry_after)
     return problem_response(
         kind.status, str(error), title=kind.title, problem_type=kind.type, headers=headers
     )

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from service.domain.errors import UnsupportedMediaType
+from service.http.json_keys import DuplicateKey, check_unique_keys
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
@@ -69,11 +70,53 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 def parse_body(body: bytes, schema: type[BodyT]) -> BodyT:
-    """``body`` validated as ``schema``; a 422 problem naming the fields (``body.points[3][0]``)."""
+    """``body`` validated as ``schema``; a 422 problem naming the fields (``body.points[3][0]``).
+
+    Validation is strict: a number must be a JSON number, not a string or a boolean holding
+    one. An integer may be written with a zero fraction (``10.0``), as JSON Schema's
+    ``integer`` allows: only then is the body validated a second time, laxly, which changes
+    nothing else since nothing else failed. An object that repeats a key is refused rather
+    than resolved to its last value.
+    """
+    try:
+        parsed = schema.model_validate_json(body, strict=True)
+    except ValidationError as error:
+        errors = [
+            item
+            for item in error.errors(include_url=False, include_context=False)
+            if not _integral_float_for_integer(item)
+        ]
+        if not errors:
+            parsed = _lax(body, schema)
+        else:
+            raise RequestValidationError(
+                [{**_without_input(item), "loc": ("body", *item["loc"])} for item in errors]
+            ) from None
+    try:
+        check_unique_keys(body)
+    except DuplicateKey as error:
+        raise RequestValidationError(
+            [{"type": "duplicate_key", "loc": ("body",), "msg": str(error)}]
+        ) from None
+    return parsed
+
+
+def _lax(body: bytes, schema: type[BodyT]) -> BodyT:
+    """``body`` validated laxly, once strict validation failed only on integers like ``10.0``."""
     try:
         return schema.model_validate_json(body)
-    except ValidationError as error:
+    except ValidationError as error:  # not expected: lax accepts all that strict does, and more
         errors = error.errors(include_url=False, include_context=False, include_input=False)
         raise RequestValidationError(
             [{**item, "loc": ("body", *item["loc"])} for item in errors]
         ) from None
+
+
+def _integral_float_for_integer(item: Any) -> bool:
+    """Whether a strict error is only an integer written with a zero fraction (``10.0``)."""
+    value = item.get("input")
+    return item["type"] == "int_type" and isinstance(value, float) and value.is_integer()
+
+
+def _without_input(item: Any) -> Any:
+    return {key: value for key, value in item.items() if key != "input"}

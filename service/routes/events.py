@@ -28,11 +28,13 @@ from starlette.concurrency import run_in_threadpool
 
 from core.arrays import FloatArray
 from core.serialization import parameters_to_dict
+from service.domain.errors import Overloaded
 from service.domain.jobs import JobStatus
 from service.domain.records import JobSnapshot, LiveParameters
 from service.event_hub import EventHub
-from service.http.deps import EventHubDep, RepositoryDep, resource_router
+from service.http.deps import EventHubDep, RepositoryDep, SettingsDep, resource_router
 from service.schemas.common import problem_responses
+from service.settings import setting_env_name
 
 KEEPALIVE_SECONDS = 15.0
 """How often an idle stream sends a comment, so proxies and clients keep the connection."""
@@ -44,6 +46,8 @@ SNAPSHOT_EVENT_SECONDS = 0.5
 MAX_SNAPSHOT_EVENT_PARAMETERS = 20_000
 """A snapshot event of a network with more parameters carries its epoch alone (weights and
 biases null): fetch GET /jobs/{id}/figures/boundary to draw it."""
+STOPPING_EVENT = "server-stopping"
+STREAMS_RETRY_AFTER_SECONDS = 5
 
 router = resource_router("/jobs", "jobs")
 
@@ -121,17 +125,40 @@ def final_event(snapshot: JobSnapshot, sent: int) -> str:
     return format_event(str(snapshot.status), f"{sent}{FINAL_ID_SUFFIX}", data)
 
 
+def stopping_event(sent: int, retry_after: float) -> str:
+    """The event that ends every stream when the server stops: reconnect in ``retry_after`` s.
+
+    Its ``retry:`` field sets an EventSource's reconnection delay; its id is the client's
+    position, so the reconnect resumes where this stream stopped.
+    """
+    data = {"retry_after": retry_after}
+    retry = f"retry: {round(retry_after * 1000)}\n"
+    return retry + format_event(STOPPING_EVENT, str(sent), data)
+
+
 async def job_event_stream(hub: EventHub, job_id: str, sent: int) -> AsyncIterator[str]:
     """The SSE text of one client: progress as it changes, then the outcome, then the end.
 
     ``sent`` is the number of loss values the client already has (its ``Last-Event-ID``).
-    A client that disconnects cancels this generator, which releases its watch.
+    A client that disconnects cancels this generator, which releases its watch. When the
+    server stops, the stream ends with a ``server-stopping`` event instead.
     """
-    yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+    try:
+        yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+        async for text in _job_events(hub, job_id, sent):
+            yield text
+    finally:
+        hub.open_streams -= 1
+
+
+async def _job_events(hub: EventHub, job_id: str, sent: int) -> AsyncIterator[str]:
     last_state: tuple[object, ...] | None = None
     snapshots = _SnapshotPacer()
     async with hub.watch(job_id) as feed:
         while True:
+            if hub.stopping_retry_after is not None:
+                yield stopping_event(sent, hub.stopping_retry_after)
+                return
             change = feed.changed
             snapshot = feed.snapshot
             if snapshot is not None:
@@ -203,6 +230,26 @@ def parse_last_event_id(value: str | None) -> ResumePoint:
     return ResumePoint(sent=int(match[1]), ended=match[2] is not None)
 
 
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "one event of the stream (its data is one line of JSON)",
+    "properties": {
+        "event": {
+            "type": "string",
+            "enum": [
+                "progress",
+                *(str(status) for status in JobStatus if status.finished),
+                STOPPING_EVENT,
+            ],
+        },
+        "id": {"type": "string", "pattern": r"^[0-9]+(" + re.escape(FINAL_ID_SUFFIX) + ")?$"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+    "required": ["event", "id", "data"],
+}
+"""An event as OpenAPI 3.2's ``itemSchema`` would say it: what each event of the stream holds."""
+
 EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": (
@@ -216,7 +263,7 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
             f"(the final event's with the suffix `{FINAL_ID_SUFFIX}`); send it back as "
             "`Last-Event-ID` to resume."
         ),
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
     },
     204: {
         "description": (
@@ -225,7 +272,7 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
             "reconnecting."
         )
     },
-    **problem_responses(404),
+    **problem_responses(404, 503),
 }
 
 
@@ -239,12 +286,22 @@ async def watch_job(
     job_id: str,
     repository: RepositoryDep,
     hub: EventHubDep,
+    settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
 ) -> Response:
+    """At most ``max_event_streams`` streams are open at once; past it, 503 with Retry-After."""
     status = await run_in_threadpool(repository.job_status, job_id)
     resume = parse_last_event_id(last_event_id)
     if resume.ended and status.finished:
         return Response(status_code=204)
+    if hub.open_streams >= settings.max_event_streams:
+        raise Overloaded(
+            f"{hub.open_streams} event streams are open, the most this server keeps "
+            f"(raise it with the setting {setting_env_name('max_event_streams')}); retry later, "
+            "or poll GET /jobs/{id}",
+            STREAMS_RETRY_AFTER_SECONDS,
+        )
+    hub.open_streams += 1  # released when the stream ends (see job_event_stream)
     stream = job_event_stream(hub, job_id, resume.sent)
     return StreamingResponse(
         stream,

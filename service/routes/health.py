@@ -17,11 +17,12 @@ def healthz() -> Health:
 
 @router.get(
     "/readyz",
-    summary="Readiness: the database answers and the training workers are alive",
+    summary="Readiness: the database answers and takes writes, the training workers are alive",
     responses=problem_responses(503),
 )
 def readyz(repository: RepositoryDep, runner: RunnerDep) -> Readiness:
     repository.ping()
+    repository.check_writable()
     workers = runner.health()
     if not workers.healthy:
         raise NotReady(f"{workers.alive} of {workers.expected} training workers are alive")

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.domain.errors import InvalidInput
-from service.http.request_body import is_json_media_type
+from service.http.request_body import is_json_media_type, parse_body
 from service.http.responses import FastJSONResponse
 from service.metrics.registry import ServiceMetrics
 from service.model_cache import ModelCache
@@ -104,8 +104,8 @@ class HotPaths:
         """The prediction's response and its number of points, or None when the routes must
         answer instead."""
         try:
-            parsed = schema.model_validate_json(body)
-        except ValidationError:
+            parsed = parse_body(body, schema)  # as strict as the routes, duplicate keys refused
+        except RequestValidationError:
             return None
         if getattr(parsed, "model", None) is not None:
             return None  # a reference (name, version, alias) is resolved by the routes

@@ -35,7 +35,7 @@ router = resource_router("/jobs", "jobs")
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start training a network",
     response_model=JobOut,
-    responses=problem_responses(413, 415, 422, 429),
+    responses=problem_responses(413, 415, 422, 429, 507),
     openapi_extra=request_body_openapi(TrainingRequest),
 )
 async def create_job(
@@ -134,6 +134,18 @@ def list_jobs(
 @router.get("/{job_id}", summary="One job: status and progress", responses=problem_responses(404))
 def get_job(job_id: str, repository: RepositoryDep) -> JobOut:
     return JobOut.model_validate(repository.get_job(job_id))
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a finished job and its history (its model stays)",
+    responses=problem_responses(404, 409, 507),
+)
+def delete_job(job_id: str, repository: RepositoryDep, _: RequireKey) -> Response:
+    """A queued or running job cannot be deleted (409): cancel it first."""
+    repository.delete_job(job_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -17,7 +17,7 @@ from core.errors import CoreError, TrainingCancelled, TrainingDiverged
 from core.serialization import parameters_to_bytes
 from core.snapshots import SnapshotRecorder
 from core.training import Progress, TrainingResult, evaluate, train
-from service.domain.errors import InvalidInput, LeaseLost
+from service.domain.errors import InvalidInput, LeaseLost, StorageUnavailable
 from service.domain.evaluation import evaluate_network
 from service.domain.heartbeats import HEARTBEAT_SECONDS
 from service.domain.jobs import JobStatus
@@ -30,6 +30,12 @@ from service.store.repository import Repository
 PROGRESS_INTERVAL_SECONDS = 0.25
 HISTORY_INTERVAL_SECONDS = 1.0
 INTERNAL_FAILURE = "internal error while training; the server log has the details"
+STORAGE_FAILURE = (
+    "the model could not be stored: the database's storage is full or read-only; "
+    "free space and start the job again"
+)
+FINISH_ATTEMPTS = 30
+FINISH_RETRY_SECONDS = 1.0
 
 logger = logging.getLogger("planenet.worker")
 
@@ -117,7 +123,7 @@ class ProgressReporter:
                 snapshot=snapshot,
                 snapshots=snapshots,
             )
-        except SQLAlchemyError:
+        except (SQLAlchemyError, StorageUnavailable):
             logger.warning(
                 "could not record progress", exc_info=True, extra={"job_id": self.job.id}
             )
@@ -239,6 +245,9 @@ def _run(
     except LeaseLost:
         logger.warning("job was taken away before its model was stored", extra=log_extra)
         return None
+    except StorageUnavailable:
+        logger.exception("the model could not be stored", extra=log_extra)
+        return _finish(repository, job, JobStatus.FAILED, STORAGE_FAILURE)
     except CoreError as error:
         return _finish(repository, job, JobStatus.FAILED, str(error))
     except Exception:
@@ -299,7 +308,16 @@ def _new_model(
 def _finish(
     repository: Repository, job: ClaimedJob, status: JobStatus, error: str | None
 ) -> JobStatus | None:
-    if repository.finish_job(job.id, job.lease, status, error):
+    for attempt in range(1, FINISH_ATTEMPTS + 1):
+        try:
+            finished = repository.finish_job(job.id, job.lease, status, error)
+            break
+        except StorageUnavailable:
+            # The small write of a job's end may pass once the storage frees a little.
+            if attempt == FINISH_ATTEMPTS:
+                raise
+            time.sleep(FINISH_RETRY_SECONDS)
+    if finished:
         logger.info("training ended", extra={"job_id": job.id, "status": str(status)})
         return status
     logger.warning("job was taken away; its end was not recorded", extra={"job_id": job.id})

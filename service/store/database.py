@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.errors import StorageUnavailable
 from service.domain.heartbeats import STORE_LOCK_WAIT_SECONDS
 from service.store.schema import (
     SchemaError,
@@ -20,6 +21,7 @@ from service.store.schema import (
     schema_state,
     upgrade_to_head,
 )
+from service.store.storage_faults import is_storage_fault, probe_write, sqlite_directory_fault
 
 __all__ = ["Database", "SchemaError", "SchemaState"]
 
@@ -46,6 +48,9 @@ class Database:
             self.engine.execution_options(planenet_write=True) if self.is_sqlite else self.engine
         )
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+        self.storage_fault: str | None = None
+        """Why the last write failed for lack of space or a read-only database (None since
+        a write succeeded)."""
 
     def upgrade_schema(self, auto_upgrade: bool = True) -> SchemaState:
         """Bring the schema to the newest revision; returns where it stood before.
@@ -115,9 +120,44 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """One write transaction: committed on a normal exit, rolled back on an exception."""
-        with self._write_sessions() as session, session.begin():
-            yield session
+        """One write transaction: committed on a normal exit, rolled back on an exception.
+
+        A full disk or a read-only database raises :class:`StorageUnavailable` (the
+        transaction rolled back, nothing written) and is remembered in ``storage_fault``.
+        """
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        except Exception as error:
+            if not is_storage_fault(error):
+                raise
+            self.storage_fault = str(getattr(error, "orig", error))
+            raise StorageUnavailable(
+                "the database cannot store this: its disk is full or it is read-only; "
+                "nothing was written (free space, then retry)"
+            ) from error
+        self.storage_fault = None
+
+    def writable_fault(self) -> str | None:
+        """Why writes would fail now (a full or read-only disk), None when a probe write passes.
+
+        Cheap: a look at the SQLite file's directory, then a write that changes nothing.
+        """
+        path = self.engine.url.database
+        if self.is_sqlite and path and path != ":memory:":
+            fault = sqlite_directory_fault(Path(path))
+            if fault is not None:
+                return fault
+        try:
+            with self._writer.begin() as connection:
+                probe_write(connection)
+        except Exception as error:
+            if not is_storage_fault(error):
+                raise
+            self.storage_fault = str(getattr(error, "orig", error))
+            return f"the database refuses writes ({self.storage_fault})"
+        self.storage_fault = None
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

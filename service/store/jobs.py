@@ -11,9 +11,10 @@ Every time written here is the database's (service.store.clock), never a host's.
 import secrets
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, func, select, text, update
+from sqlalchemy import Update, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from core.dataset import Dataset
@@ -114,6 +115,37 @@ class JobStore:
             if not self.database.is_sqlite:
                 session.execute(text(f"NOTIFY {JOBS_CHANNEL}"))
             return _job_record(row)
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job and its history; the model it produced stays (unlinked).
+
+        Raises :class:`NotFound` for an unknown id and :class:`WrongState` for a job still
+        queued or running (cancel it first).
+        """
+        with self.database.writing() as session:
+            status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
+            if status is None:
+                raise NotFound("job", job_id)
+            if not JobStatus(status).finished:
+                raise WrongState(
+                    f"job {job_id!r} is {status}: cancel it first, then delete it once finished"
+                )
+            _delete_finished(session, [job_id])
+
+    def delete_finished_jobs_before(self, cutoff: datetime) -> int:
+        """Delete the finished jobs that finished before ``cutoff``; returns how many."""
+        finished = [str(status) for status in JobStatus if status.finished]
+        with self.database.writing() as session:
+            job_ids = list(
+                session.scalars(
+                    select(JobRow.id).where(
+                        JobRow.status.in_(finished), JobRow.finished_at < cutoff
+                    )
+                )
+            )
+            if job_ids:
+                _delete_finished(session, job_ids)
+            return len(job_ids)
 
     def get_job(self, job_id: str) -> JobRecord:
         """The job with this id; :class:`NotFound` otherwise."""
@@ -363,6 +395,17 @@ def _append_chunk(
     session.add(
         LossChunkRow(
             job_id=job_id, seq=history_version - 1, first_epoch=first_epoch, history=history
+        )
+    )
+
+
+def _delete_finished(session: Session, job_ids: list[str]) -> None:
+    """Delete finished jobs, first unlinking their models (which are kept)."""
+    session.execute(update(ModelRow).where(ModelRow.job_id.in_(job_ids)).values(job_id=None))
+    session.execute(
+        delete(JobRow).where(
+            JobRow.id.in_(job_ids),
+            JobRow.status.in_([str(status) for status in JobStatus if status.finished]),
         )
     )
 

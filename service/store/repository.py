@@ -47,3 +47,13 @@ class Repository(
         except SQLAlchemyError:
             logger.exception("the database did not answer")
             raise NotReady("the database cannot be reached") from None
+
+    def check_writable(self) -> None:
+        """Raise :class:`NotReady` while writes fail (disk full, read-only database)."""
+        try:
+            fault = self.database.writable_fault()
+        except SQLAlchemyError:
+            logger.exception("the database did not take a probe write")
+            raise NotReady("the database cannot be written") from None
+        if fault is not None:
+            raise NotReady(f"writes fail: {fault}")

@@ -1,16 +1,19 @@
 """The real server end to end: the tutorial's model, restarts, and a SIGKILL in mid-training."""
 
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
 from core.parameters import Parameters
-from service.cli import GRACEFUL_SHUTDOWN_SECONDS
 from service.domain.records import ModelRecord
+from service.http.server import GRACEFUL_SHUTDOWN_SECONDS
 from service.store.database import Database
 from service.store.repository import Repository
+from tests.helpers.events import parse_events
 from tests.helpers.server import (
+    STOP_SECONDS,
     TUTORIAL_JOB,
     ServerFactory,
     train_tutorial_model,
@@ -112,14 +115,40 @@ def test_sigkill_in_mid_training_keeps_earlier_models_and_fails_the_job(
     assert process_gone(orphan)
 
 
-def test_an_open_event_stream_does_not_hold_up_a_graceful_stop(
+def test_a_graceful_stop_ends_each_stream_with_a_final_event_and_fails_running_jobs(
     planenet_server: ServerFactory,
 ) -> None:
-    server = planenet_server(workers=0)  # the job stays queued, so its stream never ends
+    server = planenet_server(workers=1)
     with server.client() as client:
-        job_id = client.post("/jobs", json={"epochs": 100}).json()["id"]
-        with client.stream("GET", f"/jobs/{job_id}/events") as stream:
-            assert stream.status_code == 200
-            started = time.monotonic()
-            assert server.stop() == 0
-            assert time.monotonic() - started < GRACEFUL_SHUTDOWN_SECONDS + 5
+        running = client.post("/jobs", json={"epochs": 100_000, "data": {"n_samples": 2000}})
+        queued = client.post("/jobs", json={"epochs": 100})  # waits behind the running one
+        running_id, queued_id = running.json()["id"], queued.json()["id"]
+        wait_for_progress(client, running_id)
+        with (
+            client.stream("GET", f"/jobs/{running_id}/events") as on_running,
+            client.stream("GET", f"/jobs/{queued_id}/events") as on_queued,
+        ):
+            assert (on_running.status_code, on_queued.status_code) == (200, 200)
+            running_lines = on_running.iter_lines()
+            in_progress_event = False
+            for line in running_lines:  # up to the end of a first progress event
+                in_progress_event = in_progress_event or line == "event: progress"
+                if in_progress_event and line == "":
+                    break
+            process = server.process
+            assert process is not None
+            process.send_signal(signal.SIGTERM)
+            # Each stream ends cleanly (no broken chunked read) with the stopping event.
+            for lines in (list(running_lines), list(on_queued.iter_lines())):
+                events = list(parse_events(iter(lines)))
+                assert events[-1].name == "server-stopping"
+                assert events[-1].data == {"retry_after": GRACEFUL_SHUTDOWN_SECONDS}
+                retry = [line for line in lines if line.startswith("retry:")]
+                assert retry[-1] == f"retry: {GRACEFUL_SHUTDOWN_SECONDS * 1000}"
+        assert process.wait(STOP_SECONDS) == 0
+    server.process = None
+    server.start()
+    with server.client() as client:
+        stopped = client.get(f"/jobs/{running_id}").json()
+        assert (stopped["status"], stopped["error"]) == ("failed", INTERRUPTED)
+        assert client.get(f"/jobs/{queued_id}").json()["status"] in {"queued", "running"}

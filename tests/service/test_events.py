@@ -381,3 +381,27 @@ async def test_with_protected_reads_a_stream_needs_the_key(tmp_path: Path) -> No
         assert_problem(await client.get(path), 401, "unauthorized")
         refused = await client.get(path, headers={"X-API-Key": "wrong"})
         assert_problem(refused, 401, "unauthorized")
+
+
+def test_streams_past_the_limit_get_503_with_retry_after_until_one_closes(
+    live_server: LiveServer, repository: Repository
+) -> None:
+    live_server.app.state.settings.max_event_streams = 2
+    hub: EventHub = live_server.app.state.event_hub
+    workers = [PlayedWorker(repository) for _ in range(3)]
+    urls = [f"{live_server.url}/jobs/{worker.job_id}/events" for worker in workers]
+    with httpx.Client(timeout=WAIT_SECONDS) as http:
+        first_stream = http.stream("GET", urls[0])  # kept: dropping it closes the stream
+        first = first_stream.__enter__()
+        with http.stream("GET", urls[1]) as second:
+            assert (first.status_code, second.status_code) == (200, 200)
+            refused = http.get(urls[2])
+            problem = assert_problem(refused, 503, "overloaded")
+            assert refused.headers["retry-after"] == str(events.STREAMS_RETRY_AFTER_SECONDS)
+            assert "PLANENET_MAX_EVENT_STREAMS" in problem["detail"]
+            assert hub.open_streams == 2
+        wait_for(lambda: hub.open_streams == 1)
+        with http.stream("GET", urls[2]) as third:
+            assert third.status_code == 200
+        first_stream.__exit__(None, None, None)
+    wait_for(lambda: hub.open_streams == 0)

@@ -108,7 +108,7 @@ async def test_given_points_are_summarised_in_the_config(client: httpx.AsyncClie
         ),
         ({"data": {"points": POINTS, "labels": [True, 0, 1, 1]}}, "body.data.labels[0]"),
         ({"data": {"points": POINTS, "labels": [0, "0", 1, 1]}}, "body.data.labels[1]"),
-        ({"data": {"points": POINTS, "labels": [0, 0, 1.0, 1]}}, "body.data.labels[2]"),
+        ({"data": {"points": POINTS, "labels": [0, 0, 0.5, 1]}}, "body.data.labels[2]"),
         ({"data": {"points": POINTS, "labels": [0, 0, 1, 2]}}, "body.data.labels[3]"),
         ({"data": {"points": POINTS, "labels": [0, 0, 0, 0]}}, "body.data"),
         (

@@ -70,7 +70,7 @@ def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("PLANENET_WORKERS", "3")
     settings = settings_from(
         serve_flags(
-            "--port", "9200", "--data-dir", str(tmp_path), "--protect-reads",
+            "--port", "9200", "--data-dir", str(tmp_path), "--protect-reads", "--api-key", "k",
             "--cors-origins", "https://c.example", "--max-units", "16",
         )
     )  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, text, update
 from sqlalchemy.engine import make_url
 
 from core.dataset import make_dataset
@@ -21,7 +21,7 @@ from service.store.codec import encode_datasets, encode_loss_history
 from service.store.database import Database, json_text
 from service.store.jobs import new_id
 from service.store.repository import Repository
-from service.store.tables import Base
+from service.store.tables import Base, JobRow
 from tests.helpers.databases import on_every_database
 from tests.helpers.store import job_config, model_artifacts
 
@@ -371,3 +371,39 @@ def test_ids_sort_in_the_order_they_were_made_even_within_one_millisecond() -> N
     assert all(len(job_id) == 32 and int(job_id, 16) >= 0 for job_id in ids)
     # The random half differs even between ids made one after the other.
     assert len({job_id[16:] for job_id in ids}) == len(ids)
+
+
+def test_the_lease_token_alone_refuses_a_stale_workers_writes(repository: Repository) -> None:
+    """A job re-queued and claimed again is running, by a new lease: the old worker's writes
+    match the job and its status, and are refused only because their lease differs."""
+    job = repository.create_job(job_config({"epochs": 10}))
+    stale = repository.claim_next_job("worker-a")
+    assert stale is not None
+    with repository.database.writing() as session:
+        session.execute(
+            update(JobRow).where(JobRow.id == job.id).values(status=JobStatus.QUEUED, lease=None)
+        )
+    fresh = repository.claim_next_job("worker-b")
+    assert fresh is not None
+    assert (fresh.id, repository.get_job(job.id).status) == (job.id, JobStatus.RUNNING)
+    assert fresh.lease != stale.lease
+
+    def progress(lease: str) -> bool:
+        ack = repository.record_progress(
+            job.id, lease, epoch=5, epochs=10, loss=0.5, validation_loss=None
+        )
+        return ack.lease_held
+
+    assert not progress(stale.lease)
+    assert not repository.heartbeat(job.id, stale.lease)
+    assert not repository.finish_job(job.id, stale.lease, JobStatus.FAILED, "stale")
+    with pytest.raises(LeaseLost):
+        repository.complete_job(job.id, stale.lease, some_model(), 10, 0.1)
+    after = repository.get_job(job.id)
+    assert (after.status, after.epoch, after.worker, after.model_id) == (
+        JobStatus.RUNNING, 0, "worker-b", None,
+    )  # fmt: skip
+    assert repository.list_models().total == 0
+    # The same writes under the live lease pass.
+    assert progress(fresh.lease)
+    assert repository.get_job(job.id).epoch == 5

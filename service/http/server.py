@@ -19,6 +19,14 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    HTTPTOOLS = True
+except ImportError:  # httptools is a dependency; a bare install may lack its wheel
+    HttpToolsProtocol = H11Protocol  # type: ignore[misc,assignment]
+    HTTPTOOLS = False
+
 GRACEFUL_SHUTDOWN_SECONDS = 5
 """How long a stop waits for open requests before it cancels them and exits."""
 
@@ -87,11 +95,83 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def guarded_protocol(header_timeout: float, body_timeout: float) -> type[GuardedH11Protocol]:
-    """The h11 protocol class with these deadlines (uvicorn builds one instance per connection)."""
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (the fast C parser) with the same two deadlines.
+
+    The parser reports a request's start, the end of its head and the end of its body; the
+    head deadline runs from the first byte of a request (or the connection's opening) to the
+    end of its head, the body deadline from there to the end of the body.
+    """
+
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._body_deadline: asyncio.TimerHandle | None = None
+        self._in_body = False
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._in_body:
+            self._arm_head_deadline()
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._cancel(head=True)
+        self._in_body = True
+        self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        self._cancel(body=True)
+        super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel(head=True, body=True)
+        super().connection_lost(exc)
+
+    def _cancel(self, *, head: bool = False, body: bool = False) -> None:
+        if head and self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+        if body and self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
+
+    def _arm_head_deadline(self) -> None:
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if not self._in_body and not self.transport.is_closing():
+            if self.cycle is not None and not self.cycle.response_complete:
+                return  # a response is under way: the head of this request arrived in time
+            logger.info("closing a connection whose request head was too slow")
+            self.transport.write(LATE_HEAD_RESPONSE)
+            self.transport.close()
+
+    def _body_too_slow(self) -> None:
+        self._body_deadline = None
+        if self._in_body and not self.transport.is_closing():
+            logger.info("closing a connection whose request body was too slow")
+            self.transport.close()
+
+
+def guarded_protocol(
+    header_timeout: float, body_timeout: float
+) -> type[GuardedH11Protocol] | type[GuardedHttpToolsProtocol]:
+    """The HTTP protocol class with these deadlines (uvicorn builds one per connection): on
+    httptools, the fast parser ``make run`` and the image install, else on h11."""
+    base: type[GuardedH11Protocol] | type[GuardedHttpToolsProtocol] = (
+        GuardedHttpToolsProtocol if HTTPTOOLS else GuardedH11Protocol
+    )
     return type(
-        "PlaneNetH11Protocol",
-        (GuardedH11Protocol,),
+        "PlaneNetHttpProtocol",
+        (base,),
         {"header_timeout": header_timeout, "body_timeout": body_timeout},
     )
 

@@ -5,6 +5,7 @@ import time
 
 import httpx
 
+from service.http.server import HTTPTOOLS, GuardedHttpToolsProtocol, guarded_protocol
 from tests.helpers.server import ServerFactory
 
 HEADER_TIMEOUT = 1.0
@@ -101,3 +102,11 @@ def test_connections_past_the_cap_are_answered_503(planenet_server: ServerFactor
     while httpx.get(f"{server.base_url}/healthz", timeout=DROP_WAIT_SECONDS).status_code != 200:
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_the_guards_ride_on_the_fast_parser_where_it_is_installed() -> None:
+    """make run and the image install httptools: the deadlines must not cost the fast parser."""
+    assert HTTPTOOLS
+    protocol = guarded_protocol(1.0, 2.0)
+    assert issubclass(protocol, GuardedHttpToolsProtocol)
+    assert (protocol.header_timeout, protocol.body_timeout) == (1.0, 2.0)

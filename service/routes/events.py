@@ -238,6 +238,7 @@ EVENT_SCHEMA: dict[str, Any] = {
             "type": "string",
             "enum": [
                 "progress",
+                "snapshot",
                 *(str(status) for status in JobStatus if status.finished),
                 STOPPING_EVENT,
             ],

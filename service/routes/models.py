@@ -6,12 +6,12 @@ Every path names a model by reference: its id, ``name`` (newest version), ``name
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 
 from core.serialization import parameters_to_dict
 from service.domain.references import REFERENCE_HELP
 from service.http.deps import ModelCacheDep, RepositoryDep, RequireKey, resource_router
-from service.http.request_body import request_body_openapi
+from service.http.request_body import json_body, request_body_openapi
 from service.http.responses import FastJSONResponse
 from service.model_lookup import load_model, resolve_model_id
 from service.schemas.common import (
@@ -55,7 +55,10 @@ def get_model(model_id: ModelRef, repository: RepositoryDep) -> ModelOut:
     responses=problem_responses(404, 415, 422),
 )
 def patch_model(
-    model_id: ModelRef, body: MetadataPatch, repository: RepositoryDep, _: RequireKey
+    model_id: ModelRef,
+    repository: RepositoryDep,
+    _: RequireKey,
+    body: Annotated[MetadataPatch, Depends(json_body(MetadataPatch))],
 ) -> ModelOut:
     model_id = resolve_model_id(repository, model_id, REF_FIELD)
     record = repository.update_model(

@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import Path, Response, status
+from fastapi import Depends, Path, Response, status
 
 from service.domain.errors import InvalidInput
 from service.domain.references import alias_problem, name_problem
 from service.http.deps import RepositoryDep, RequireKey, resource_router
-from service.http.request_body import request_body_openapi
+from service.http.request_body import json_body, request_body_openapi
 from service.schemas.common import DEFAULT_PAGE_SIZE, Page, PageLimit, PageOffset, problem_responses
 from service.schemas.registry import (
     AliasBody,
@@ -68,7 +68,10 @@ def get_registered_model(name: Name, repository: RepositoryDep) -> RegisteredMod
     responses=problem_responses(404, 415, 422),
 )
 def patch_registered_model(
-    name: Name, body: MetadataPatch, repository: RepositoryDep, _: RequireKey
+    name: Name,
+    repository: RepositoryDep,
+    _: RequireKey,
+    body: Annotated[MetadataPatch, Depends(json_body(MetadataPatch))],
 ) -> RegisteredModelDetail:
     record = repository.update_registered_model(
         checked_name(name), body.description, "description" in body.model_fields_set, body.tags
@@ -85,9 +88,9 @@ def patch_registered_model(
 def put_alias(
     name: Name,
     alias: Alias,
-    body: AliasBody,
     repository: RepositoryDep,
     _: RequireKey,
+    body: Annotated[AliasBody, Depends(json_body(AliasBody))],
 ) -> RegisteredModelDetail:
     record = repository.set_alias(checked_name(name), checked_alias(alias), body.version)
     return RegisteredModelDetail.model_validate(record)

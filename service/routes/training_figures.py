@@ -30,7 +30,9 @@ from service.http.deps import (
 )
 from service.http.limits import check_limit
 from service.http.responses import FastJSONResponse
+from service.model_lookup import load_model
 from service.routes.figures import FIGURE_RESPONSES, model_figure_response
+from service.routes.models import REF_FIELD, ModelRef
 from service.runner.plan import job_datasets
 from service.schemas.common import problem_responses
 from service.schemas.figures import (
@@ -98,7 +100,7 @@ def job_boundary_figure(
     responses={**FIGURE_RESPONSES, **problem_responses(409)},
 )
 def model_training_figure(
-    model_id: str,
+    model_id: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -114,7 +116,7 @@ def model_training_figure(
         ),
     ] = REPLAY_RESOLUTION,
 ) -> Response:
-    loaded = cache.get(model_id)
+    loaded = load_model(cache, model_id, REF_FIELD)
     snapshots = loaded.snapshots()
     if snapshots is None:
         raise WrongState(
@@ -153,7 +155,7 @@ def model_training_figure(
 )
 def model_neuron_figure(
     *,
-    model_id: str,
+    model_id: ModelRef,
     request: Request,
     cache: ModelCacheDep,
     settings: SettingsDep,
@@ -167,7 +169,7 @@ def model_neuron_figure(
         ),
     ] = MAX_UNITS_PER_LAYER,
 ) -> Response:
-    loaded = cache.get(model_id)
+    loaded = load_model(cache, model_id, REF_FIELD)
     datasets = loaded.datasets()
     figure = neuron_figure(
         loaded.network.layer_activations,

@@ -34,6 +34,9 @@ max-steps = 20
 [parameters]
 "path.model_id" = "{model_id}"
 "path.job_id" = "{job_id}"
+"path.name" = "{name}"
+"path.alias" = "{alias}"
+"path.version" = "1"
 [[operations]]
 include-method = "DELETE"
 parameters = {{ "path.model_id" = "{spare_model_id}", "path.job_id" = "{spare_job_id}" }}
@@ -45,9 +48,14 @@ def schemathesis_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "schemathesis.cli"]
 
 
-def trained_model(client: httpx.Client) -> tuple[str, str]:
+NAME = "fuzzed"
+ALIAS = "champion"
+
+
+def trained_model(client: httpx.Client, name: str | None = None) -> tuple[str, str]:
     """A quick model trained through the API; returns (job id, model id)."""
-    job_id = client.post("/jobs", json={"epochs": 30, "data": {"n_samples": 40}}).json()["id"]
+    body = {"epochs": 30, "data": {"n_samples": 40}, "name": name}
+    job_id = client.post("/jobs", json=body).json()["id"]
     job = wait_for_job(client, job_id)
     assert job["status"] == "succeeded", job
     return job_id, job["model_id"]
@@ -66,7 +74,10 @@ def test_schemathesis_finds_nothing_in_any_phase(tmp_path: Path) -> None:
     server.start()
     try:
         with server.client(headers=headers) as client:
-            job_id, model_id = trained_model(client)
+            # A registered name (version 1) with an alias, for the registry's routes and /v2.
+            job_id, model_id = trained_model(client, NAME)
+            aliased = client.put(f"/registered-models/{NAME}/aliases/{ALIAS}", json={"version": 1})
+            assert aliased.status_code == 200, aliased.text
             spare_job_id, spare_model_id = trained_model(client)
         server.stop()
         # Fuzzing then trains nothing: jobs it starts stay queued (up to the queue's cap).
@@ -79,6 +90,8 @@ def test_schemathesis_finds_nothing_in_any_phase(tmp_path: Path) -> None:
                 job_id=job_id,
                 spare_model_id=spare_model_id,
                 spare_job_id=spare_job_id,
+                name=NAME,
+                alias=ALIAS,
             )
         )
         completed = subprocess.run(

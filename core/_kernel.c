@@ -95,9 +95,11 @@ static inline double sign(double x)
 /* Whether the class-1 probability of logit z is above 0.5, as core/training.py decides with
  * NumPy: sigmoid(z) = exp(-logaddexp(0, -z)) > 0.5. That is z > 0 except for positive logits
  * so small that the probability rounds to 0.5; only those few pay for the exact formula. */
+#define TINY_LOGIT 1e-6 /* sigmoid(z) is 0.5 + z / 4 within rounding, clearly above 0.5 from here */
+
 static inline int predicts_one(double z)
 {
-    if (z > 1e-6) {
+    if (z > TINY_LOGIT) {
         return 1;
     }
     return z > 0.0 && exp(-softplus(-z)) > 0.5;
@@ -249,16 +251,23 @@ WIDE_VECTORS static void tile_loss_and_gradient(Kernel *k, const double *points,
     for (Py_ssize_t i = 0; i < rows; i++) {
         exps[i] = exp(-fabs(logits[i]));
     }
+    /* The points labelled right are counted as z > 0, then corrected for the rare logits so
+     * small that predicts_one says otherwise. */
+    Py_ssize_t right = 0, tiny = 0;
     for (Py_ssize_t i = 0; i < rows; i++) {
         double z = logits[i], e = exps[i];
         softplus[i] = (z > 0.0 ? z : 0.0) + log1p_unit(e);
         grad_logits[i] = (z >= 0.0 ? 1.0 : e) / (1.0 + e) - labels[i];
+        right += (z > 0.0 ? 1.0 : 0.0) == labels[i];
+        tiny += (z > 0.0) & (z <= TINY_LOGIT);
     }
     *softplus_sum += total(softplus, rows);
     *label_sum += dot(labels, logits, rows);
-    Py_ssize_t right = 0;
-    for (Py_ssize_t i = 0; i < rows; i++) {
-        right += (predicts_one(logits[i]) ? 1.0 : 0.0) == labels[i];
+    for (Py_ssize_t i = 0; tiny > 0 && i < rows; i++) {
+        double z = logits[i];
+        if (z > 0.0 && z <= TINY_LOGIT && !predicts_one(z)) {
+            right += (0.0 == labels[i]) - (1.0 == labels[i]);
+        }
     }
     *correct += right;
     for (int layer = last; layer >= 0; layer--) {

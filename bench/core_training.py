@@ -126,7 +126,6 @@ COLD_START = textwrap.dedent(
     started = time.perf_counter()
     from core.generators import generate
     from core.training import TrainingConfig, train
-from tests.helpers.tutorial import train_from
     imported = time.perf_counter()
     data = generate("blobs", n_samples=200, noise=0.2, seed=42)
     first = time.perf_counter()

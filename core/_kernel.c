@@ -92,6 +92,19 @@ static inline double sign(double x)
     return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
 }
 
+/* Whether the class-1 probability of logit z is above 0.5, as core/training.py decides with
+ * NumPy: sigmoid(z) = exp(-logaddexp(0, -z)) > 0.5. That is z > 0 except for positive logits
+ * so small that the probability rounds to 0.5; only those few pay for the exact formula. */
+#define TINY_LOGIT 1e-6 /* sigmoid(z) is 0.5 + z / 4 within rounding, clearly above 0.5 from here */
+
+static inline int predicts_one(double z)
+{
+    if (z > TINY_LOGIT) {
+        return 1;
+    }
+    return z > 0.0 && exp(-softplus(-z)) > 0.5;
+}
+
 WIDE_VECTORS static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
 {
     switch (k->activation) {
@@ -219,10 +232,11 @@ WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t str
     }
 }
 
-/* Adds one tile's softplus and label sums and its gradient (into k->gradient). */
+/* Adds one tile's softplus and label sums, its count of points labelled right (of the
+ * parameters before the update) and its gradient (into k->gradient). */
 WIDE_VECTORS static void tile_loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
                                    const double *labels, Py_ssize_t rows, double *softplus_sum,
-                                   double *label_sum)
+                                   double *label_sum, Py_ssize_t *correct)
 {
     forward(k, points, stride, rows);
     const double *parameters = k->parameters.buf;
@@ -237,13 +251,25 @@ WIDE_VECTORS static void tile_loss_and_gradient(Kernel *k, const double *points,
     for (Py_ssize_t i = 0; i < rows; i++) {
         exps[i] = exp(-fabs(logits[i]));
     }
+    /* The points labelled right are counted as z > 0, then corrected for the rare logits so
+     * small that predicts_one says otherwise. */
+    Py_ssize_t right = 0, tiny = 0;
     for (Py_ssize_t i = 0; i < rows; i++) {
         double z = logits[i], e = exps[i];
         softplus[i] = (z > 0.0 ? z : 0.0) + log1p_unit(e);
         grad_logits[i] = (z >= 0.0 ? 1.0 : e) / (1.0 + e) - labels[i];
+        right += (z > 0.0 ? 1.0 : 0.0) == labels[i];
+        tiny += (z > 0.0) & (z <= TINY_LOGIT);
     }
     *softplus_sum += total(softplus, rows);
     *label_sum += dot(labels, logits, rows);
+    for (Py_ssize_t i = 0; tiny > 0 && i < rows; i++) {
+        double z = logits[i];
+        if (z > 0.0 && z <= TINY_LOGIT && !predicts_one(z)) {
+            right += (0.0 == labels[i]) - (1.0 == labels[i]);
+        }
+    }
+    *correct += right;
     for (int layer = last; layer >= 0; layer--) {
         Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
         const double *input = layer == 0 ? points : k->a[layer - 1];
@@ -283,10 +309,11 @@ WIDE_VECTORS static void tile_loss_and_gradient(Kernel *k, const double *points,
 }
 
 /* The batch's summed loss (cross-entropy plus penalties); the gradient, unscaled by 1 / rows,
- * goes to k->gradient. As Workspace.loss_and_gradient in core/backprop.py. Points are rows of
- * `stride` numbers, of which the batch is the first `rows`. */
+ * goes to k->gradient, and the count of its points labelled right is added to *correct. As
+ * Workspace.loss_and_gradient in core/backprop.py. Points are rows of `stride` numbers, of
+ * which the batch is the first `rows`. */
 static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stride,
-                                const double *labels, Py_ssize_t rows)
+                                const double *labels, Py_ssize_t rows, Py_ssize_t *correct)
 {
     const double *parameters = k->parameters.buf;
     double *gradient = k->gradient.buf;
@@ -295,7 +322,7 @@ static double loss_and_gradient(Kernel *k, const double *points, Py_ssize_t stri
     for (Py_ssize_t start = 0; start < rows; start += TILE) {
         Py_ssize_t tile = rows - start < TILE ? rows - start : TILE;
         tile_loss_and_gradient(k, points + start, stride, labels + start, tile, &softplus_sum,
-                               &label_sum);
+                               &label_sum, correct);
     }
     double loss = softplus_sum - label_sum;
     if (k->l2 > 0.0 || k->l1 > 0.0) {
@@ -527,12 +554,13 @@ static PyObject *Kernel_loss_and_gradient(Kernel *k, PyObject *const *args, Py_s
         return NULL;
     }
     double loss;
+    Py_ssize_t correct = 0;
     Py_BEGIN_ALLOW_THREADS
-    loss = loss_and_gradient(k, points.buf, n, labels.buf, n) / (double)n;
+    loss = loss_and_gradient(k, points.buf, n, labels.buf, n, &correct) / (double)n;
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&points);
     PyBuffer_Release(&labels);
-    return PyFloat_FromDouble(loss);
+    return Py_BuildValue("(dd)", loss, (double)correct / (double)n);
 }
 
 /* The mean cross-entropy (no penalties) and the accuracy at probability 0.5 of the current
@@ -550,8 +578,7 @@ static void evaluate(Kernel *k, const double *points, const double *labels, Py_s
         for (Py_ssize_t i = 0; i < tile; i++) {
             double z = logits[i], y = labels[start + i];
             loss_sum += softplus(z) - y * z;
-            double probability = exp(-softplus(-z));
-            correct += (probability > 0.5 ? 1.0 : 0.0) == y;
+            correct += (predicts_one(z) ? 1.0 : 0.0) == y;
         }
     }
     *loss = loss_sum / (double)rows;
@@ -590,16 +617,21 @@ static PyObject *Kernel_step(Kernel *k, PyObject *scale)
 
 /* Whole epochs: every batch of `batch_size` points in order, each followed by its update. An
  * epoch's loss is the mean of its batch losses weighted by their sizes (the batch loss itself
- * for one batch), written to losses[epoch]. Stops after the first epoch whose loss is not
- * finite, before that epoch's update when it was one batch; returns the epochs run. */
+ * for one batch), written to losses[epoch]; its accuracy, the points each batch's loss found
+ * labelled right (before that batch's update) over n, to accuracies[epoch]. Stops after the
+ * first epoch whose loss is not finite, before that epoch's update when it was one batch;
+ * returns the epochs run. */
 static Py_ssize_t run_epochs(Kernel *k, const double *points, const double *labels, Py_ssize_t n,
-                             Py_ssize_t batch_size, Py_ssize_t epochs, double *losses)
+                             Py_ssize_t batch_size, Py_ssize_t epochs, double *losses,
+                             double *accuracies)
 {
     for (Py_ssize_t epoch = 0; epoch < epochs; epoch++) {
         double loss;
+        Py_ssize_t correct = 0;
         if (batch_size >= n) {
-            loss = loss_and_gradient(k, points, n, labels, n) / (double)n;
+            loss = loss_and_gradient(k, points, n, labels, n, &correct) / (double)n;
             losses[epoch] = loss;
+            accuracies[epoch] = (double)correct / (double)n;
             if (!isfinite(loss)) {
                 return epoch + 1;
             }
@@ -610,11 +642,13 @@ static Py_ssize_t run_epochs(Kernel *k, const double *points, const double *labe
         for (Py_ssize_t start = 0; start < n; start += batch_size) {
             Py_ssize_t rows = n - start < batch_size ? n - start : batch_size;
             double batch_loss =
-                loss_and_gradient(k, points + start, n, labels + start, rows) / (double)rows;
+                loss_and_gradient(k, points + start, n, labels + start, rows, &correct)
+                / (double)rows;
             step(k, 1.0 / (double)rows);
             loss += batch_loss * (double)rows / (double)n;
         }
         losses[epoch] = loss;
+        accuracies[epoch] = (double)correct / (double)n;
         if (!isfinite(loss)) {
             return epoch + 1;
         }
@@ -624,10 +658,11 @@ static Py_ssize_t run_epochs(Kernel *k, const double *points, const double *labe
 
 static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_buffer points, labels, losses;
+    Py_buffer points, labels, losses, accuracies;
     Py_ssize_t n, batch_size;
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "epochs(points, labels, batch_size, losses)");
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError,
+                        "epochs(points, labels, batch_size, losses, accuracies)");
         return NULL;
     }
     batch_size = PyLong_AsSsize_t(args[2]);
@@ -642,17 +677,27 @@ static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t narg
         PyBuffer_Release(&labels);
         return NULL;
     }
+    if (get_doubles(args[4], &accuracies, 1, "accuracies") < 0) {
+        PyBuffer_Release(&points);
+        PyBuffer_Release(&labels);
+        PyBuffer_Release(&losses);
+        return NULL;
+    }
     Py_ssize_t done = -1;
-    if (batch_size >= 1) {
+    int same_length = accuracies.len == losses.len;
+    if (batch_size >= 1 && same_length) {
         Py_BEGIN_ALLOW_THREADS
-        done = run_epochs(k, points.buf, labels.buf, n, batch_size, losses.len / 8, losses.buf);
+        done = run_epochs(k, points.buf, labels.buf, n, batch_size, losses.len / 8, losses.buf,
+                          accuracies.buf);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&points);
     PyBuffer_Release(&labels);
     PyBuffer_Release(&losses);
+    PyBuffer_Release(&accuracies);
     if (done < 0) {
-        PyErr_SetString(PyExc_ValueError, "batch_size must be at least 1");
+        PyErr_SetString(PyExc_ValueError, same_length ? "batch_size must be at least 1"
+                                                      : "losses and accuracies differ in length");
         return NULL;
     }
     return PyLong_FromSsize_t(done);
@@ -660,13 +705,15 @@ static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t narg
 
 static PyMethodDef Kernel_methods[] = {
     {"loss_and_gradient", (PyCFunction)(void (*)(void))Kernel_loss_and_gradient, METH_FASTCALL,
-     "loss_and_gradient(points, labels) -> mean loss of the full batch; sets the gradient."},
+     "loss_and_gradient(points, labels) -> (mean loss, accuracy) of the full batch; sets the "
+     "gradient."},
     {"evaluate", (PyCFunction)(void (*)(void))Kernel_evaluate, METH_FASTCALL,
      "evaluate(points, labels) -> (mean cross-entropy, accuracy) of the current parameters."},
     {"step", (PyCFunction)Kernel_step, METH_O,
      "step(scale): one optimizer update from gradient * scale."},
     {"epochs", (PyCFunction)(void (*)(void))Kernel_epochs, METH_FASTCALL,
-     "epochs(points, labels, batch_size, losses) -> epochs run, up to len(losses)."},
+     "epochs(points, labels, batch_size, losses, accuracies) -> epochs run, up to len(losses); "
+     "each epoch's loss and training accuracy are written to losses and accuracies."},
     {NULL, NULL, 0, NULL},
 };
 

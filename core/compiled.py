@@ -2,7 +2,8 @@
 
 The compiled engine runs the NumPy engine's epochs (core/backprop.py, core/optimizers.py)
 formula for formula in C, a whole chunk of epochs per call, over the same flat parameter
-vector. The NumPy engine stays the reference: parity tests hold the two within 1e-12, and
+vector, and counts each epoch's training accuracy from the same logits. The NumPy engine
+stays the reference: parity tests hold the two within 1e-12 and their accuracies equal, and
 it runs wherever the kernel is missing, or when ``PLANENET_TRAINING_ENGINE=numpy``.
 
 Why a C extension that the package builds rather than numba:

@@ -70,7 +70,7 @@ class TrainingResult:
     train_seconds: float
     accuracy_history: FloatArray | None = None
     """Training accuracy per epoch, of the parameters (and batches) ``loss_history`` measured;
-    None when the compiled kernel trained, which reports losses only."""
+    both engines record it (None only in results made without it)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ class _TrainingRun:
         if engine == "compiled":
             self.kernel = make_kernel(config, self.parameters.vector, self.gradient.vector)
         self.kernel_loss = np.empty(1)
+        self.kernel_accuracy = np.empty(1)
         self.workspaces: dict[int, Workspace] = {}
         self.shuffled_points = np.empty_like(self.points)
         self.shuffled_labels = np.empty_like(self.labels)
@@ -243,8 +244,13 @@ class _TrainingRun:
         np.take(self.labels, order, axis=1, out=self.shuffled_labels)
         if self.kernel is not None:
             self.kernel.epochs(
-                self.shuffled_points, self.shuffled_labels, self.batch_size, self.kernel_loss
+                self.shuffled_points,
+                self.shuffled_labels,
+                self.batch_size,
+                self.kernel_loss,
+                self.kernel_accuracy,
             )
+            self.epoch_accuracy = float(self.kernel_accuracy[0])
             return float(self.kernel_loss[0])
         epoch_loss = 0.0
         correct = 0
@@ -271,7 +277,7 @@ class _TrainingRun:
         """Validate, record the loss, then update unless stopping; True to stop here."""
         self._validate(epoch)
         if self.kernel is not None:
-            loss = self.kernel.loss_and_gradient(self.points, self.labels)
+            loss, self.epoch_accuracy = self.kernel.loss_and_gradient(self.points, self.labels)
         else:
             workspace = self._workspace(self.n_points)
             loss = workspace.loss_and_gradient(
@@ -298,7 +304,11 @@ class _TrainingRun:
         assert self.kernel is not None
         end = min(first + count, self.config.epochs)
         done = self.kernel.epochs(
-            self.points, self.labels, self.n_points, self.loss_history[first:end]
+            self.points,
+            self.labels,
+            self.n_points,
+            self.loss_history[first:end],
+            self.accuracy_history[first:end],
         )
         last = first + done - 1
         if not math.isfinite(self.loss_history[last]):
@@ -425,9 +435,7 @@ class _TrainingRun:
                 None if accuracies is None else accuracies[:epochs_run].copy()
             ),
             epochs_run=epochs_run,
-            accuracy_history=(
-                None if self.kernel is not None else self.accuracy_history[:epochs_run].copy()
-            ),
+            accuracy_history=self.accuracy_history[:epochs_run].copy(),
             best_epoch=None if self.stopper is None else self.stopper.best_epoch,
             stopped_early=stopped_early,
             train_seconds=seconds,

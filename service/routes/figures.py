@@ -68,10 +68,8 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 NO_ACCURACY_HISTORY = (
-    "this model recorded no accuracy per epoch: the validation accuracy needs a validation "
-    "split (validation_fraction above 0), and the training accuracy is recorded by the NumPy "
-    "engine (PLANENET_TRAINING_ENGINE=numpy) for models trained since PlaneNet stores it; its "
-    "loss figure (metric=loss) is available"
+    "this model recorded no accuracy per epoch: it was trained before PlaneNet recorded it; "
+    "its loss figure (metric=loss) is available"
 )
 
 FIGURE_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -15,6 +15,7 @@ from core.dataset import Dataset, train_validation_split
 from core.errors import ConfigError, TrainingDiverged
 from core.generators import generate
 from core.optimizers import OPTIMIZERS
+from core.parameters import Parameters
 from core.training import EarlyStopping, TrainingConfig, TrainingResult, train
 
 PARITY = 1e-12
@@ -31,7 +32,8 @@ def moons() -> Dataset:
 
 
 def assert_same_run(compiled: TrainingResult, reference: TrainingResult) -> None:
-    """Equal parameters and loss histories within 1e-12, the same epochs and stopping."""
+    """Equal parameters and loss histories within 1e-12, equal training accuracies, the same
+    epochs and stopping."""
     assert (compiled.epochs_run, compiled.stopped_early, compiled.best_epoch) == (
         reference.epochs_run,
         reference.stopped_early,
@@ -53,8 +55,13 @@ def assert_same_run(compiled: TrainingResult, reference: TrainingResult) -> None
         assert (mine is None) == (theirs is None)
         if mine is not None and theirs is not None:
             np.testing.assert_allclose(mine, theirs, rtol=0, atol=PARITY)
+    # Accuracies are counts of points over n: both engines must count the very same points.
+    assert compiled.accuracy_history is not None
+    assert reference.accuracy_history is not None
+    np.testing.assert_array_equal(compiled.accuracy_history, reference.accuracy_history)
     # The run moved the parameters, so the match above is not a trivial one.
     assert reference.loss_history[0] - reference.loss_history[-1] > 1e-3
+    assert len(np.unique(reference.accuracy_history)) > 1
 
 
 def both_engines(
@@ -189,6 +196,28 @@ def test_divergence_is_reported_at_the_same_epoch(moons: Dataset, batch_size: in
     assert errors[0] == errors[1]
 
 
+@pytest.mark.parametrize("batch_size", [None, 40], ids=str)
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_a_logit_too_small_to_move_the_probability_off_one_half_predicts_class_0(
+    moons: Dataset, engine: str, batch_size: int | None
+) -> None:
+    # Zero weights: every point's logit is the output bias. sigmoid(1e-17) rounds to exactly
+    # 0.5, which is not above the threshold; sigmoid(1e-15) is 0.5 plus two ulps.
+    lopsided = moons.subset(np.argsort(moons.labels, kind="stable")[:70])  # 45 zeros, 25 ones
+    ones = int(np.count_nonzero(lopsided.labels))
+    assert (len(lopsided), ones) == (70, 25)
+    as_zeros, as_ones = (70 - ones) / 70, ones / 70
+    expected = {1e-17: as_zeros, 1e-15: as_ones, 0.0: as_zeros, -1e-15: as_zeros}
+    for bias, accuracy in expected.items():
+        start = Parameters(weights=(np.zeros((2, 1)),), biases=(np.array([bias]),))
+        config = TrainingConfig(
+            hidden_layers=(), learning_rate=1e-300, epochs=2, batch_size=batch_size
+        )
+        result = train(config, lopsided, initial_parameters=start, engine=engine)
+        assert result.accuracy_history is not None
+        np.testing.assert_array_equal(result.accuracy_history, [accuracy, accuracy])
+
+
 def test_progress_and_cancellation_still_reach_the_caller_between_chunks(moons: Dataset) -> None:
     seen: list[int] = []
     result = train(
@@ -230,6 +259,7 @@ FALLBACK_SCRIPT = textwrap.dedent(
         "default": default_engine(),
         "parameters": [w.tolist() for w in result.network.parameters.weights],
         "loss": result.loss_history.tolist(),
+        "accuracy": result.accuracy_history.tolist(),
     }}))
     """
 )
@@ -274,3 +304,5 @@ def test_the_numpy_engine_is_the_fallback(
     losses = report["loss"]
     assert isinstance(losses, list)
     np.testing.assert_allclose(losses, compiled.loss_history, rtol=0, atol=PARITY)
+    assert compiled.accuracy_history is not None
+    assert report["accuracy"] == compiled.accuracy_history.tolist()

@@ -373,6 +373,14 @@ def test_mini_batch_training_accuracy_counts_every_point_once(moons: Dataset) ->
     assert result.accuracy_history[-1] > result.accuracy_history[0]
 
 
-def test_the_compiled_kernel_reports_no_training_accuracy_per_epoch(moons: Dataset) -> None:
-    config = TrainingConfig(hidden_layers=(4,), epochs=10, seed=1)
-    assert train(config, moons, engine="compiled").accuracy_history is None
+@pytest.mark.parametrize("batch_size", [None, 32], ids=str)
+def test_the_compiled_kernel_records_the_same_training_accuracy_per_epoch(
+    moons: Dataset, batch_size: int | None
+) -> None:
+    config = TrainingConfig(hidden_layers=(4,), epochs=40, seed=1, batch_size=batch_size)
+    compiled = train(config, moons, engine="compiled").accuracy_history
+    reference = train(config, moons, engine="numpy").accuracy_history
+    assert compiled is not None
+    assert reference is not None
+    assert compiled.shape == (40,)
+    np.testing.assert_array_equal(compiled, reference)

@@ -188,6 +188,20 @@ async def test_models_from_before_snapshots_have_neuron_maps_but_no_replay(
             assert neurons.json()["data"]
 
 
+@pytest.mark.anyio
+async def test_models_from_before_accuracy_histories_have_no_accuracy_figure(
+    v1_url: str, tmp_path: Path
+) -> None:
+    """v1 kept no accuracy per epoch: its models' accuracy figure is a clear 409."""
+    async with serve(settings_on(v1_url, tmp_path)) as client:
+        for model_id in v1_answers()["models"]:
+            path = f"/models/{model_id}/figures/loss"
+            accuracy = await client.get(path, params={"metric": "accuracy"})
+            assert accuracy.status_code == 409
+            assert "trained before PlaneNet recorded it" in accuracy.json()["detail"]
+            assert (await client.get(path)).status_code == 200
+
+
 def test_the_first_revision_makes_exactly_v1s_sqlite_tables(tmp_path: Path) -> None:
     v1_schema = schema_of_sqlite(
         Path(load_v1_sqlite(tmp_path / "v1.db").removeprefix("sqlite:///"))

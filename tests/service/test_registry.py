@@ -1,6 +1,5 @@
 """Registered names, versions, aliases, tags and descriptions; references in every model path."""
 
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
-from core.compiled import ENGINE_VARIABLE
 from service.domain.references import MAX_VERSION
 from tests.core.plotly_checks import check_figure
 from tests.helpers.app import QUICK_JOB, await_job, make_settings, serve
@@ -62,17 +60,10 @@ async def trained(
         name = postgres.create_database()
         options["database_url"] = postgres.url(name)
     settings = make_settings(tmp_path_factory.mktemp("names"), workers=1, api_key=KEY, **options)
-    # The NumPy engine records training accuracy per epoch (the compiled kernel does not).
-    engine = os.environ.get(ENGINE_VARIABLE)
-    os.environ[ENGINE_VARIABLE] = "numpy"
     try:
         async with serve(settings) as client:
             yield await train_the_models(client)
     finally:
-        if engine is None:
-            del os.environ[ENGINE_VARIABLE]
-        else:
-            os.environ[ENGINE_VARIABLE] = engine
         if postgres is not None:
             postgres.drop_database(name)
 

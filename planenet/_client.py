@@ -130,11 +130,14 @@ class Client:
             deadline.check(job)
             time.sleep(deadline.within(next(delays)))
 
-    def watch(self, job_id: str, *, last_event_id: str | None = None) -> Iterator[JobEvent]:
+    def watch(
+        self, job_id: str, *, last_event_id: str | None = None, snapshots: bool = False
+    ) -> Iterator[JobEvent]:
         """The job's events as they happen: ``progress``, then its outcome, then the end.
 
         A dropped connection is resumed with ``Last-Event-ID``, so no loss value is missed
         or repeated. ``last_event_id`` resumes a watch from an event received earlier.
+        ``snapshots=True`` also yields the ``snapshot`` events (the network's newest weights).
         """
         state = WatchState(last_event_id)
         failures = 0
@@ -159,7 +162,9 @@ class Client:
                         continue
                     for event in decode_events(response.iter_lines(), state.new_decoder()):
                         failures = 0
-                        yield state.receive(event)
+                        job_event = state.receive(event)
+                        if snapshots or not job_event.snapshot:
+                            yield job_event
                         if state.ended:
                             return
                 raise StreamEnded(f"{request.path} ended before the job's outcome")

@@ -199,3 +199,13 @@ def test_model_references_stay_one_path_segment(client: planenet.Client) -> None
     assert "no-such-name" in raised.value.detail
     with pytest.raises(ValueError, match="non-empty"):
         client.get_model("")
+
+
+def test_watch_yields_snapshots_on_request(client: planenet.Client) -> None:
+    job = client.create_job(QUICK_JOB)
+    events = list(client.watch(job.id, snapshots=True))
+    snapshots = [event for event in events if event.snapshot]
+    assert snapshots, [event.kind for event in events]
+    assert snapshots[-1].epoch == 300  # the newest parameters: after the last epoch
+    assert events[-1].final
+    assert not any(event.snapshot for event in client.watch(job.id))

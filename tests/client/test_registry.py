@@ -3,6 +3,7 @@ evaluation and the threshold, with Client and AsyncClient, and the errors they r
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -207,7 +208,7 @@ def test_malformed_references_and_reserved_aliases_are_invalid_input(
 def test_what_is_missing_is_named(client: planenet.Client) -> None:
     name = unique_name()
     train_versions(client, name, 1)
-    missing_cases = [
+    missing_cases: list[tuple[str, Callable[[], object]]] = [
         ("version 9", lambda: client.get_model(f"{name}@v9")),
         ("nowhere", lambda: client.evaluate(f"{name}@nowhere", POINTS[:1], [1])),
         ("no-such-name", lambda: client.get_registered_model("no-such-name")),

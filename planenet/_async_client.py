@@ -240,7 +240,7 @@ class AsyncClient:
 
         ``model`` is a model reference: an id, ``name`` (its newest version), ``name@v2`` or
         ``name@alias``; None: the newest model. A label is 1 where the probability exceeds
-        ``threshold`` (None: the server's default, 0.5).
+        ``threshold`` (None: the server's default).
         """
         return Prediction.from_json(await self._json(api.predict(model, points, threshold)))
 

@@ -231,7 +231,7 @@ class Client:
 
         ``model`` is a model reference: an id, ``name`` (its newest version), ``name@v2`` or
         ``name@alias``; None: the newest model. A label is 1 where the probability exceeds
-        ``threshold`` (None: the server's default, 0.5).
+        ``threshold`` (None: the server's default).
         """
         return Prediction.from_json(self._json(api.predict(model, points, threshold)))
 

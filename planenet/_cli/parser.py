@@ -209,7 +209,7 @@ def _threshold_option(parser: argparse.ArgumentParser) -> None:
         "--threshold",
         type=float,
         metavar="P",
-        help="label 1 where the class-1 probability exceeds P (0 < P < 1; default 0.5)",
+        help="label 1 where the class-1 probability exceeds P (0 < P < 1; default: the server's)",
     )
 
 

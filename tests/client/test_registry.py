@@ -13,6 +13,7 @@ import planenet
 from planenet import _requests as api
 from planenet._requests import Repeat
 from tests.client.conftest import API_KEY, QUICK_JOB
+from tests.client.proxy import running_proxy
 from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -304,3 +305,31 @@ def test_references_become_one_path_segment() -> None:
     assert api.delete_model("n@prod", True).params == {"force": "true"}
     assert api.delete_model("n@prod", False).params == {}
     assert api.evaluate("n", POINTS, [1], 0.4, True).params == {"figures": "true"}
+
+
+def test_idempotent_writes_are_repeated_after_503_and_deletes_are_not(
+    server: ServerProcess, client: planenet.Client
+) -> None:
+    name = unique_name()
+    train_versions(client, name, 2)
+    patient = planenet.Retry(retries=5, backoff=0.05)
+    with (
+        running_proxy(server.port, unavailable=2) as proxy,
+        planenet.Client(proxy.url, api_key=API_KEY, retry=patient) as through,
+    ):
+        assert through.set_alias(name, "prod", 2).aliases == {"prod": 2}
+        assert [c.answered_unavailable for c in proxy.connections] == [True, True, False]
+    with (
+        running_proxy(server.port, unavailable=2) as proxy,
+        planenet.Client(proxy.url, api_key=API_KEY, retry=patient) as through,
+    ):
+        assert through.patch_model(f"{name}@prod", tags={"k": "v"}).tags == {"k": "v"}
+        assert len(proxy.connections) == 3
+    with (
+        running_proxy(server.port, unavailable=1) as proxy,
+        planenet.Client(proxy.url, api_key=API_KEY, retry=patient) as through,
+    ):
+        with pytest.raises(planenet.ServiceUnavailable):
+            through.delete_alias(name, "prod")
+        assert len(proxy.connections) == 1
+    assert client.get_registered_model(name).aliases == {"prod": 2}

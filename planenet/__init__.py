@@ -26,18 +26,33 @@ from planenet._errors import (
 )
 from planenet._events import JobEvent
 from planenet._figures import Figure, to_plotly
-from planenet._models import Job, Metrics, Model, Page, Parameters, Prediction, Progress, Readiness
-from planenet._requests import FIGURE_KINDS
+from planenet._models import (
+    ConfusionMatrix,
+    Evaluation,
+    Job,
+    Metrics,
+    Model,
+    Page,
+    Parameters,
+    Prediction,
+    Progress,
+    Readiness,
+    RegisteredModel,
+)
+from planenet._requests import FIGURE_KINDS, UNSET
 from planenet._retry import Retry
 
 __all__ = [
     "API_KEY_VARIABLE",
     "DEFAULT_URL",
     "FIGURE_KINDS",
+    "UNSET",
     "URL_VARIABLE",
     "AsyncClient",
     "Client",
+    "ConfusionMatrix",
     "ConnectionFailed",
+    "Evaluation",
     "FieldError",
     "Figure",
     "InvalidInput",
@@ -54,6 +69,7 @@ __all__ = [
     "Prediction",
     "Progress",
     "Readiness",
+    "RegisteredModel",
     "Retry",
     "ServerError",
     "ServiceUnavailable",

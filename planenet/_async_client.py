@@ -18,9 +18,18 @@ from planenet._config import (
 )
 from planenet._errors import JobFailed, connection_failed, error_from_response
 from planenet._events import JobEvent, StreamEnded, WatchState
-from planenet._figures import Figure, PlotlyFigure, to_plotly
-from planenet._models import Job, Model, Page, Parameters, Prediction, Readiness
-from planenet._requests import APIRequest, BoundaryMode, FigureKind
+from planenet._figures import Figure, PlotlyFigure, to_plotly, with_plotly_figures
+from planenet._models import (
+    Evaluation,
+    Job,
+    Model,
+    Page,
+    Parameters,
+    Prediction,
+    Readiness,
+    RegisteredModel,
+)
+from planenet._requests import UNSET, APIRequest, BoundaryMode, FigureKind, Unset, metadata_patch
 from planenet._retry import Retry
 from planenet._wait import Deadline, poll_delays
 
@@ -125,12 +134,13 @@ class AsyncClient:
             await asyncio.sleep(deadline.within(next(delays)))
 
     async def watch(
-        self, job_id: str, *, last_event_id: str | None = None
+        self, job_id: str, *, last_event_id: str | None = None, snapshots: bool = False
     ) -> AsyncIterator[JobEvent]:
         """The job's events as they happen: ``progress``, then its outcome, then the end.
 
         A dropped connection is resumed with ``Last-Event-ID``, so no loss value is missed
         or repeated. ``last_event_id`` resumes a watch from an event received earlier.
+        ``snapshots=True`` also yields the ``snapshot`` events (the network's newest weights).
         """
         state = WatchState(last_event_id)
         failures = 0
@@ -159,7 +169,9 @@ class AsyncClient:
                         if event is None:
                             continue
                         failures = 0
-                        yield state.receive(event)
+                        job_event = state.receive(event)
+                        if snapshots or not job_event.snapshot:
+                            yield job_event
                         if state.ended:
                             return
                 raise StreamEnded(f"{request.path} ended before the job's outcome")
@@ -199,20 +211,58 @@ class AsyncClient:
         """A page of models, newest first."""
         return Page.from_json(await self._json(api.list_models(limit, offset)), Model.from_json)
 
-    async def delete_model(self, model: str) -> None:
-        """Delete a model (its job keeps its history)."""
-        await self._send(api.delete_model(model))
+    async def delete_model(self, model: str, *, force: bool = False) -> None:
+        """Delete a model (its job keeps its history); ``WrongState`` while an alias points at
+        it, unless ``force`` (which removes those aliases too)."""
+        await self._send(api.delete_model(model, force))
+
+    async def patch_model(
+        self,
+        model: str,
+        *,
+        description: str | Unset | None = UNSET,
+        tags: Mapping[str, str | None] | None = None,
+    ) -> Model:
+        """Set a model's ``description`` (None clears it) and ``tags`` (a string sets a tag,
+        None removes it); members not given stay as they are."""
+        return Model.from_json(
+            await self._json(api.patch_model(model, metadata_patch(description, tags)))
+        )
 
     async def parameters(self, model: str) -> Parameters:
         """A model's weights and biases, in the shape ``initial_parameters`` takes."""
         return Parameters.from_json(await self._json(api.model_parameters(model)))
 
-    async def predict(self, model: str | None, points: Any) -> Prediction:
+    async def predict(
+        self, model: str | None, points: Any, *, threshold: float | None = None
+    ) -> Prediction:
         """Labels and class-1 probabilities of ``points`` (n, 2): pairs, or a NumPy array.
 
-        ``model`` is a model's id (or any reference the server accepts); None: the newest model.
+        ``model`` is a model reference: an id, ``name`` (its newest version), ``name@v2`` or
+        ``name@alias``; None: the newest model. A label is 1 where the probability exceeds
+        ``threshold`` (None: the server's default).
         """
-        return Prediction.from_json(await self._json(api.predict(model, points)))
+        return Prediction.from_json(await self._json(api.predict(model, points, threshold)))
+
+    async def evaluate(
+        self,
+        model: str,
+        points: Any,
+        labels: Any,
+        *,
+        threshold: float | None = None,
+        figures: bool = False,
+        as_plotly: bool = False,
+    ) -> Evaluation:
+        """Measure ``model`` on ``points`` (n, 2) with true ``labels`` (n,): accuracy, log loss,
+        precision, recall, F1, ROC-AUC and the confusion matrix, labels taken at ``threshold``.
+
+        ``figures=True`` adds the ROC curve and the confusion matrix as Plotly figure JSON;
+        ``as_plotly=True`` gives them as ``plotly.graph_objects.Figure`` (and implies figures).
+        """
+        request = api.evaluate(model, points, labels, threshold, figures or as_plotly)
+        evaluation = Evaluation.from_json(await self._json(request))
+        return with_plotly_figures(evaluation) if as_plotly else evaluation
 
     @overload
     async def figure(
@@ -256,6 +306,39 @@ class AsyncClient:
         request = api.model_figure(model, kind, resolution, mode, max_points)
         figure: Figure = await self._json(request)
         return to_plotly(figure) if as_plotly else figure
+
+    # Registry
+
+    async def list_registered_models(
+        self, *, limit: int | None = None, offset: int | None = None
+    ) -> Page[RegisteredModel]:
+        """A page of registered names, each with its newest version."""
+        request = api.list_registered_models(limit, offset)
+        return Page.from_json(await self._json(request), RegisteredModel.from_json)
+
+    async def get_registered_model(self, name: str) -> RegisteredModel:
+        """A registered name with its aliases and all its versions, newest first."""
+        return RegisteredModel.from_json(await self._json(api.get_registered_model(name)))
+
+    async def patch_registered_model(
+        self,
+        name: str,
+        *,
+        description: str | Unset | None = UNSET,
+        tags: Mapping[str, str | None] | None = None,
+    ) -> RegisteredModel:
+        """Set a registered name's ``description`` (None clears it) and ``tags`` (a string sets
+        a tag, None removes it); members not given stay as they are."""
+        request = api.patch_registered_model(name, metadata_patch(description, tags))
+        return RegisteredModel.from_json(await self._json(request))
+
+    async def set_alias(self, name: str, alias: str, version: int) -> RegisteredModel:
+        """Point ``name@alias`` at ``version`` (set the alias, or move it)."""
+        return RegisteredModel.from_json(await self._json(api.set_alias(name, alias, version)))
+
+    async def delete_alias(self, name: str, alias: str) -> None:
+        """Remove the alias ``name@alias`` (the version it pointed at stays)."""
+        await self._send(api.delete_alias(name, alias))
 
     # Sending
 

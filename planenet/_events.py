@@ -1,9 +1,10 @@
 """A job's Server-Sent Events: the wire format's parser, the typed event, and where a watch stands.
 
 ``GET /jobs/{id}/events`` sends ``progress`` events (with ``losses``: every loss value since the
-previous event) and then one final event named after the job's outcome. Each event's ``id``
-counts the loss values sent so far, so a client that reconnects with ``Last-Event-ID`` gets
-exactly the values it has not seen; after the final event the server answers ``204``.
+previous event) and then one final event named after the job's outcome; beside them,
+``snapshot`` events carry the network's newest parameters (yielded on request). Each event's
+``id`` counts the loss values sent so far, so a client that reconnects with ``Last-Event-ID``
+gets exactly the values it has not seen; after the final event the server answers ``204``.
 """
 
 import json
@@ -14,6 +15,9 @@ from typing import Any
 import httpx
 
 from planenet._models import FINISHED_STATUSES, JSONObject
+
+SNAPSHOT = "snapshot"
+"""The kind of the events that carry a running job's newest weights and biases."""
 
 
 class StreamEnded(httpx.RemoteProtocolError):
@@ -92,6 +96,11 @@ class JobEvent:
     def final(self) -> bool:
         """Whether this is the job's outcome, the last event of the stream."""
         return self.kind in FINISHED_STATUSES
+
+    @property
+    def snapshot(self) -> bool:
+        """Whether this carries the network's newest parameters rather than progress."""
+        return self.kind == SNAPSHOT
 
     @property
     def status(self) -> str:

@@ -1,6 +1,10 @@
 """Figures as the API sends them (Plotly figure JSON), or as ``plotly`` Figures on request."""
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planenet._models import Evaluation
 
 Figure = dict[str, Any]
 """Plotly figure JSON: ``{"data": [traces], "layout": {...}}``, for ``Plotly.newPlot``."""
@@ -19,3 +23,9 @@ def to_plotly(figure: Figure) -> PlotlyFigure:
             "without it, figures come back as dicts"
         ) from error
     return go.Figure(figure)
+
+
+def with_plotly_figures(evaluation: "Evaluation") -> "Evaluation":
+    """``evaluation`` with its figures as ``plotly.graph_objects.Figure`` (plotly is needed)."""
+    figures = {name: to_plotly(figure) for name, figure in (evaluation.figures or {}).items()}
+    return replace(evaluation, figures=figures)

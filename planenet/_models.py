@@ -1,4 +1,5 @@
-"""Typed results: jobs, models, pages, predictions, parameters and health, read from the API's JSON.
+"""Typed results: jobs, models, the registry, pages, predictions, evaluations, parameters and
+health, read from the API's JSON.
 
 Each keeps the server's JSON it was read from in ``raw`` (not compared, not shown), so members
 added by a newer server are never lost.
@@ -122,7 +123,11 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Model:
-    """A trained model: the training body as run (``config``) and its ``metrics``."""
+    """A trained model: the training body as run (``config``) and its ``metrics``.
+
+    ``version`` is its number under ``name`` (None when the name cannot be registered);
+    ``aliases`` are the aliases of ``name`` that point at it.
+    """
 
     id: str
     name: str | None
@@ -131,6 +136,10 @@ class Model:
     config: JSONObject
     metrics: Metrics
     raw: JSONObject = field(repr=False, compare=False)
+    version: int | None = None
+    aliases: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    description: str | None = None
 
     @classmethod
     def from_json(cls, data: JSONObject) -> "Model":
@@ -141,6 +150,42 @@ class Model:
             job_id=data.get("job_id"),
             config=dict(data.get("config") or {}),
             metrics=Metrics.from_json(data["metrics"]),
+            raw=data,
+            version=None if data.get("version") is None else int(data["version"]),
+            aliases=[str(alias) for alias in data.get("aliases") or ()],
+            tags={str(key): str(value) for key, value in (data.get("tags") or {}).items()},
+            description=data.get("description"),
+        )
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered name: its metadata, its aliases (alias -> version) and its versions.
+
+    ``versions`` (newest first) is filled by ``get_registered_model``; a listed one carries only
+    ``latest_version`` (None once every version is deleted) and an empty ``versions``.
+    """
+
+    name: str
+    created_at: datetime
+    description: str | None
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    latest_version: Model | None
+    versions: list[Model]
+    raw: JSONObject = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> "RegisteredModel":
+        latest = data.get("latest_version")
+        return cls(
+            name=str(data["name"]),
+            created_at=datetime.fromisoformat(str(data["created_at"])),
+            description=data.get("description"),
+            tags={str(key): str(value) for key, value in (data.get("tags") or {}).items()},
+            aliases={str(alias): int(version) for alias, version in data["aliases"].items()},
+            latest_version=None if latest is None else Model.from_json(latest),
+            versions=[Model.from_json(version) for version in data.get("versions") or ()],
             raw=data,
         )
 
@@ -181,6 +226,63 @@ class Prediction:
             model_id=str(data["model_id"]),
             labels=[int(label) for label in data["labels"]],
             probabilities=[float(value) for value in data["probabilities"]],
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class ConfusionMatrix:
+    """Counts of points by true class and label: negatives and positives, true and false."""
+
+    tn: int
+    fp: int
+    fn: int
+    tp: int
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> "ConfusionMatrix":
+        return cls(tn=int(data["tn"]), fp=int(data["fp"]), fn=int(data["fn"]), tp=int(data["tp"]))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model measured on labelled points, its labels taken at ``threshold``.
+
+    ``roc_auc`` is None when the labels hold one class (``roc_auc_undefined_reason`` says so);
+    ``support`` counts the points of class 0 and of class 1; ``figures`` (``roc`` and
+    ``confusion_matrix``, Plotly figure JSON) only when asked for.
+    """
+
+    model_id: str
+    threshold: float
+    accuracy: float
+    log_loss: float
+    precision: float
+    recall: float
+    f1: float
+    roc_auc: float | None
+    roc_auc_undefined_reason: str | None
+    confusion_matrix: ConfusionMatrix
+    support: tuple[int, int]
+    figures: dict[str, JSONObject] | None
+    raw: JSONObject = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> "Evaluation":
+        class_0, class_1 = data["support"]
+        return cls(
+            model_id=str(data["model_id"]),
+            threshold=float(data["threshold"]),
+            accuracy=float(data["accuracy"]),
+            log_loss=float(data["log_loss"]),
+            precision=float(data["precision"]),
+            recall=float(data["recall"]),
+            f1=float(data["f1"]),
+            roc_auc=_float(data.get("roc_auc")),
+            roc_auc_undefined_reason=data.get("roc_auc_undefined_reason"),
+            confusion_matrix=ConfusionMatrix.from_json(data["confusion_matrix"]),
+            support=(int(class_0), int(class_1)),
+            figures=data.get("figures"),
             raw=data,
         )
 

@@ -1,8 +1,7 @@
 """The API's requests, built once for Client and AsyncClient: method, path, query, body, repeats.
 
-Ids and model references go into one path segment each, percent-encoded, so any reference the
-server accepts (an id today; ``name``, ``name@v2`` or ``name@alias`` once models have names)
-reaches it unchanged.
+Ids, names, aliases and model references (an id, ``name``, ``name@v2``, ``name@alias``) go into
+one path segment each, percent-encoded, so any reference reaches the server unchanged.
 """
 
 import enum
@@ -29,7 +28,25 @@ class Repeat(enum.Enum):
     IF_UNSENT = "if-unsent"
     """It changes state: repeated only when no connection was made (nothing reached the server)."""
     ALWAYS = "always"
-    """It only reads (predictions too): repeated on any connection failure and on 503."""
+    """It only reads (predictions and evaluations too), or it is idempotent: repeated on any
+    connection failure and on 503.
+
+    Idempotent writes are ``PUT`` of an alias (it names the version; a repeat points the alias at
+    it again) and ``PATCH`` of metadata: the patch is a JSON merge patch, which sets or removes
+    members to given values and holds no relative operation, so applying it twice leaves what
+    applying it once does and answers the same. ``DELETE`` is not here: a repeat of a delete
+    that had arrived would answer 404 for a success.
+    """
+
+
+class Unset(enum.Enum):
+    """The type of UNSET: a member a patch leaves out (None is a value: it clears)."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+"""Leave this member as it is."""
 
 
 @dataclass(frozen=True)
@@ -131,20 +148,82 @@ def list_models(limit: int | None, offset: int | None) -> APIRequest:
     return APIRequest("GET", "/models", Repeat.ALWAYS, params=_page(limit, offset))
 
 
-def delete_model(model: str) -> APIRequest:
-    return APIRequest("DELETE", f"/models/{segment(model)}", Repeat.IF_UNSENT)
+def delete_model(model: str, force: bool) -> APIRequest:
+    """Delete ``model``; with ``force``, also remove the aliases that point at it."""
+    params: dict[str, str | int] = {"force": "true"} if force else {}
+    return APIRequest("DELETE", f"/models/{segment(model)}", Repeat.IF_UNSENT, params=params)
+
+
+def metadata_patch(
+    description: str | Unset | None, tags: Mapping[str, str | None] | None
+) -> dict[str, Any]:
+    """A JSON merge patch: ``description`` (None clears it; UNSET leaves it), ``tags`` to set
+    (a string) or remove (None)."""
+    patch: dict[str, Any] = {}
+    if not isinstance(description, Unset):
+        patch["description"] = description
+    if tags is not None:
+        patch["tags"] = dict(tags)
+    return patch
+
+
+def patch_model(model: str, patch: dict[str, Any]) -> APIRequest:
+    return APIRequest("PATCH", f"/models/{segment(model)}", Repeat.ALWAYS, json=patch)
+
+
+def list_registered_models(limit: int | None, offset: int | None) -> APIRequest:
+    return APIRequest("GET", "/registered-models", Repeat.ALWAYS, params=_page(limit, offset))
+
+
+def get_registered_model(name: str) -> APIRequest:
+    return APIRequest("GET", f"/registered-models/{segment(name)}", Repeat.ALWAYS)
+
+
+def patch_registered_model(name: str, patch: dict[str, Any]) -> APIRequest:
+    return APIRequest("PATCH", f"/registered-models/{segment(name)}", Repeat.ALWAYS, json=patch)
+
+
+def set_alias(name: str, alias: str, version: int) -> APIRequest:
+    return APIRequest(
+        "PUT",
+        f"/registered-models/{segment(name)}/aliases/{segment(alias)}",
+        Repeat.ALWAYS,
+        json={"version": version},
+    )
+
+
+def delete_alias(name: str, alias: str) -> APIRequest:
+    return APIRequest(
+        "DELETE", f"/registered-models/{segment(name)}/aliases/{segment(alias)}", Repeat.IF_UNSENT
+    )
 
 
 def model_parameters(model: str) -> APIRequest:
     return APIRequest("GET", f"/models/{segment(model)}/parameters", Repeat.ALWAYS)
 
 
-def predict(model: str | None, points: Any) -> APIRequest:
-    """Classify ``points`` (n, 2) with ``model``, or with the newest model when it is None."""
-    body = {"points": jsonable(points)}
+def predict(model: str | None, points: Any, threshold: float | None) -> APIRequest:
+    """Classify ``points`` (n, 2) with ``model``, or with the newest model when it is None;
+    label 1 above ``threshold`` (None: the server's default)."""
+    body: dict[str, Any] = {"points": jsonable(points)}
+    if threshold is not None:
+        body["threshold"] = threshold
     if model is None:
         return APIRequest("POST", "/predict", Repeat.ALWAYS, json=body)
     return APIRequest("POST", f"/models/{segment(model)}/predict", Repeat.ALWAYS, json=body)
+
+
+def evaluate(
+    model: str, points: Any, labels: Any, threshold: float | None, figures: bool
+) -> APIRequest:
+    """Measure ``model`` on ``points`` (n, 2) with true ``labels`` (n,) at ``threshold``."""
+    body: dict[str, Any] = {"points": jsonable(points), "labels": jsonable(labels)}
+    if threshold is not None:
+        body["threshold"] = threshold
+    params: dict[str, str | int] = {"figures": "true"} if figures else {}
+    return APIRequest(
+        "POST", f"/models/{segment(model)}/evaluate", Repeat.ALWAYS, params=params, json=body
+    )
 
 
 def model_figure(

@@ -1,4 +1,5 @@
-"""The client commands of ``planenet``: train, watch, jobs, models, predict, figure, cancel, delete.
+"""The client commands of ``planenet``: train, watch, jobs, models, predict, figure, cancel, delete,
+evaluate, registered-models, annotate and alias.
 
 ``add_client_commands`` adds them to the ``planenet`` parser; ``run_client_command`` runs a
 parsed one. Exit status: 0 done, 1 the server refused or could not be reached (or the job

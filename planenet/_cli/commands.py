@@ -6,23 +6,29 @@ from typing import Any
 
 from planenet._cli.inputs import (
     UsageError,
+    parse_tag,
     read_json_object,
+    read_labelled_points,
     read_points,
     read_training_points,
 )
 from planenet._cli.output import (
     console,
+    evaluation_details,
     job_details,
     jobs_table,
     model_details,
     models_table,
     print_json,
+    registered_model_details,
+    registered_models_table,
     write_figure,
     write_predictions_csv,
 )
 from planenet._cli.progress import follow
 from planenet._client import Client
 from planenet._models import Job
+from planenet._requests import UNSET, Unset
 
 DATA_FLAGS = {
     "generator": "generator",
@@ -156,7 +162,7 @@ def models(client: Client, arguments: argparse.Namespace) -> int:
 def predict(client: Client, arguments: argparse.Namespace) -> int:
     """Classify points: CSV (x, y, label, probability) or the API's JSON on standard output."""
     points = read_points(arguments.points, arguments.file)
-    prediction = client.predict(arguments.model, points)
+    prediction = client.predict(arguments.model, points, threshold=arguments.threshold)
     if arguments.json:
         print_json(prediction.raw)
     else:
@@ -193,7 +199,85 @@ def cancel(client: Client, arguments: argparse.Namespace) -> int:
 
 
 def delete(client: Client, arguments: argparse.Namespace) -> int:
-    """Delete a model."""
-    client.delete_model(arguments.model)
+    """Delete a model; with --force, and the aliases that point at it."""
+    client.delete_model(arguments.model, force=arguments.force)
     print(f"deleted model {arguments.model}")
+    return 0
+
+
+def evaluate(client: Client, arguments: argparse.Namespace) -> int:
+    """Measure a model on labelled points: a table of its metrics, or the API's JSON."""
+    points, labels = read_labelled_points(arguments.file)
+    evaluation = client.evaluate(arguments.model, points, labels, threshold=arguments.threshold)
+    if arguments.json:
+        print_json(evaluation.raw)
+    else:
+        console(sys.stdout).print(evaluation_details(evaluation))
+    return 0
+
+
+def registered_models(client: Client, arguments: argparse.Namespace) -> int:
+    """One registered model with its versions, or a page of registered models."""
+    if arguments.name is not None:
+        registered = client.get_registered_model(arguments.name)
+        if arguments.json:
+            print_json(registered.raw)
+        else:
+            console(sys.stdout).print(registered_model_details(registered))
+        return 0
+    page = client.list_registered_models(limit=arguments.limit, offset=arguments.offset)
+    if arguments.json:
+        print_json(page.raw)
+    else:
+        console(sys.stdout).print(registered_models_table(page.items, page.total))
+    return 0
+
+
+def annotate(client: Client, arguments: argparse.Namespace) -> int:
+    """Set or clear the description and tags of a model (or, with --registered, of a name)."""
+    description: str | Unset | None = UNSET
+    if arguments.clear_description:
+        description = None
+    elif arguments.description is not None:
+        description = arguments.description
+    tags: dict[str, str | None] = dict(parse_tag(text) for text in arguments.tag)
+    for key in arguments.untag:
+        if key in tags:
+            raise UsageError(f"the tag {key!r} is both set and removed")
+        tags[key] = None
+    if description is UNSET and not tags:
+        raise UsageError(
+            "nothing to change: give --description, --clear-description, --tag or --untag"
+        )
+    if arguments.registered:
+        registered = client.patch_registered_model(
+            arguments.model, description=description, tags=tags or None
+        )
+        if arguments.json:
+            print_json(registered.raw)
+        else:
+            console(sys.stdout).print(registered_model_details(registered))
+        return 0
+    model = client.patch_model(arguments.model, description=description, tags=tags or None)
+    if arguments.json:
+        print_json(model.raw)
+    else:
+        console(sys.stdout).print(model_details(model))
+    return 0
+
+
+def set_alias(client: Client, arguments: argparse.Namespace) -> int:
+    """Point NAME@ALIAS at a version."""
+    registered = client.set_alias(arguments.name, arguments.alias, arguments.version)
+    if arguments.json:
+        print_json(registered.raw)
+    else:
+        print(f"{registered.name}@{arguments.alias} -> v{arguments.version}")
+    return 0
+
+
+def delete_alias(client: Client, arguments: argparse.Namespace) -> int:
+    """Remove NAME@ALIAS."""
+    client.delete_alias(arguments.name, arguments.alias)
+    print(f"deleted alias {arguments.name}@{arguments.alias}")
     return 0

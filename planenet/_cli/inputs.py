@@ -96,11 +96,30 @@ def read_points(arguments: list[str], file: str | None) -> list[list[float]]:
     return points
 
 
-def read_training_points(path: str) -> dict[str, Any]:
-    """A training body's ``data`` from a CSV file of ``x,y,label`` rows."""
+def read_labelled_points(path: str | None) -> tuple[list[list[float]], list[int | float]]:
+    """Points (n, 2) and their labels (n,) from a CSV file (None or ``-``: standard input) of
+    ``x,y,label`` rows; labels that are not whole numbers are kept for the server to refuse."""
+    if path is None:
+        if sys.stdin.isatty():
+            raise UsageError("give labelled points with --file, or as x,y,label rows on stdin")
+        path = STDIN
     source = "standard input" if path == STDIN else path
     rows = csv_rows(read_text(path), 3, source)
     if not rows:
         raise UsageError(f"{source} holds no points")
     labels = [int(label) if label.is_integer() else label for *_, label in rows]
-    return {"points": [row[:2] for row in rows], "labels": labels}
+    return [row[:2] for row in rows], labels
+
+
+def read_training_points(path: str) -> dict[str, Any]:
+    """A training body's ``data`` from a CSV file of ``x,y,label`` rows."""
+    points, labels = read_labelled_points(path)
+    return {"points": points, "labels": labels}
+
+
+def parse_tag(text: str) -> tuple[str, str]:
+    """``"team=geometry"`` as ``("team", "geometry")``; the value may be empty or hold ``=``."""
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise UsageError(f"the tag {text!r} is not KEY=VALUE (e.g. team=geometry)")
+    return key, value

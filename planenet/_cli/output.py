@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
 
 from planenet._cli.inputs import STDIN, UsageError
 from planenet._figures import Figure
-from planenet._models import Job, Model, Prediction
+from planenet._models import Evaluation, Job, Model, Prediction, RegisteredModel
 
 PIPE_WIDTH = 240
 """Columns of a table written to a file or a pipe: wide enough that no id is cut."""
@@ -125,7 +125,90 @@ def model_details(model: Model) -> Table:
             ("training seconds", _number(metrics.train_seconds, 3)),
             ("job", model.job_id),
             ("created", _when(model.created_at)),
+            ("version", model.version),
+            ("aliases", ", ".join(model.aliases) or None),
+            ("tags", model.tags or None),
+            ("description", model.description),
             ("config", model.config),
+        ],
+    )
+
+
+def _aliases(aliases: dict[str, int]) -> str:
+    return ", ".join(f"{alias}=v{version}" for alias, version in sorted(aliases.items()))
+
+
+def registered_models_table(registered: Sequence[RegisteredModel], total: int) -> Table:
+    """One row per registered name: its newest version, aliases, tags, description, created."""
+    table = Table(caption=f"{len(registered)} of {total} registered models", caption_justify="left")
+    for header in ("name", "latest", "latest id", "aliases", "tags", "description", "created"):
+        table.add_column(header, no_wrap=header in {"name", "latest id"})
+    for entry in registered:
+        latest = entry.latest_version
+        table.add_row(
+            entry.name,
+            "-" if latest is None or latest.version is None else f"v{latest.version}",
+            "-" if latest is None else latest.id,
+            _aliases(entry.aliases),
+            json.dumps(entry.tags) if entry.tags else "",
+            entry.description or "",
+            _when(entry.created_at),
+        )
+    return table
+
+
+def registered_model_details(registered: RegisteredModel) -> Group:
+    """A registered name's members, then one row per version, newest first."""
+    members = details_table(
+        f"registered model {registered.name}",
+        [
+            ("description", registered.description),
+            ("tags", registered.tags or None),
+            ("aliases", _aliases(registered.aliases) or None),
+            ("created", _when(registered.created_at)),
+        ],
+    )
+    versions = Table(
+        caption=f"{len(registered.versions)} versions, newest first", caption_justify="left"
+    )
+    for header in ("version", "id", "aliases", "accuracy", "loss", "tags", "created"):
+        versions.add_column(header, no_wrap=header == "id")
+    for model in registered.versions:
+        versions.add_row(
+            "-" if model.version is None else f"v{model.version}",
+            model.id,
+            ", ".join(model.aliases),
+            _number(model.metrics.train_accuracy),
+            _number(model.metrics.train_loss),
+            json.dumps(model.tags) if model.tags else "",
+            _when(model.created_at),
+        )
+    return Group(members, versions)
+
+
+def evaluation_details(evaluation: Evaluation) -> Table:
+    """An evaluation's metrics and confusion matrix."""
+    matrix = evaluation.confusion_matrix
+    class_0, class_1 = evaluation.support
+    return details_table(
+        f"model {evaluation.model_id} at threshold {evaluation.threshold:g}",
+        [
+            ("accuracy", _number(evaluation.accuracy)),
+            ("log loss", _number(evaluation.log_loss)),
+            ("precision", _number(evaluation.precision)),
+            ("recall", _number(evaluation.recall)),
+            ("F1", _number(evaluation.f1)),
+            (
+                "ROC-AUC",
+                _number(evaluation.roc_auc)
+                if evaluation.roc_auc is not None
+                else f"- ({evaluation.roc_auc_undefined_reason})",
+            ),
+            ("true negatives", matrix.tn),
+            ("false positives", matrix.fp),
+            ("false negatives", matrix.fn),
+            ("true positives", matrix.tp),
+            ("points of class 0 / 1", f"{class_0} / {class_1}"),
         ],
     )
 

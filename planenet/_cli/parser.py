@@ -21,6 +21,8 @@ ACTION = "client_action"
 # Points such as -1,-1 are values, not options (argparse only takes -1 or -1.5 for numbers).
 NEGATIVE_NUMBER = re.compile(r"^-\.?\d")
 
+MODEL_HELP = "a model: its id, NAME (the newest version), NAME@v2 or NAME@ALIAS"
+
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
@@ -129,7 +131,8 @@ def _add_train(commands_action: SubParsers, parents: list[argparse.ArgumentParse
 def add_client_commands(
     commands_action: SubParsers,
 ) -> None:
-    """Add the client commands (train, watch, jobs, models, predict, figure, cancel, delete)."""
+    """Add the client commands (train, watch, jobs, models, predict, figure, cancel, delete,
+    and the registry's: evaluate, registered-models, annotate, alias)."""
     parents = [_server_options()]
     _add_train(commands_action, parents)
 
@@ -149,7 +152,9 @@ def add_client_commands(
     models = _add_command(
         commands_action, "models", commands.models, "list models, or show one", parents
     )
-    models.add_argument("model", metavar="MODEL", nargs="?", help="show this model only")
+    models.add_argument(
+        "model", metavar="MODEL", nargs="?", help=f"show this model only: {MODEL_HELP}"
+    )
     models.add_argument("--limit", type=int, help="models per page")
     models.add_argument("--offset", type=int, help="models to skip, newest first")
     _json_option(models, "the page (or the model)")
@@ -163,9 +168,10 @@ def add_client_commands(
         "x,y,label,probability. Options go before MODEL or after the points."
     )
     predict._negative_number_matcher = NEGATIVE_NUMBER
-    predict.add_argument("model", metavar="MODEL", help="the model's id")
+    predict.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     predict.add_argument("points", metavar="X,Y", nargs="*", help="a point, e.g. -1,-1")
     predict.add_argument("--file", metavar="FILE", help=f"a CSV file of points ({STDIN}: stdin)")
+    _threshold_option(predict)
     _json_option(predict, "the API's answer")
 
     figure = _add_command(
@@ -175,7 +181,7 @@ def add_client_commands(
         "FILE.json gets Plotly figure JSON; FILE.html a standalone page that works offline "
         "(plotly.js inside). Without -o, the JSON goes to standard output."
     )
-    figure.add_argument("reference", metavar="MODEL", help="the model's id (a job's, with --job)")
+    figure.add_argument("reference", metavar="MODEL", help=f"{MODEL_HELP} (a job's id, with --job)")
     figure.add_argument("kind", metavar="KIND", choices=FIGURE_KINDS, help=", ".join(FIGURE_KINDS))
     figure.add_argument("-o", "--output", metavar="FILE", default=STDIN, help=".json or .html")
     figure.add_argument("--job", action="store_true", help="MODEL is a job: its loss so far")
@@ -190,4 +196,108 @@ def add_client_commands(
     _json_option(cancel, "the job")
 
     delete = _add_command(commands_action, "delete", commands.delete, "delete a model", parents)
-    delete.add_argument("model", metavar="MODEL")
+    delete.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    delete.add_argument(
+        "--force", action="store_true", help="also remove the aliases that point at it"
+    )
+
+    _add_registry_commands(commands_action, parents)
+
+
+def _threshold_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="P",
+        help="label 1 where the class-1 probability exceeds P (0 < P < 1; default: the server's)",
+    )
+
+
+def _add_registry_commands(
+    commands_action: SubParsers, parents: list[argparse.ArgumentParser]
+) -> None:
+    """Add evaluate, registered-models, annotate and alias (set, delete)."""
+    evaluate = _add_command(
+        commands_action,
+        "evaluate",
+        commands.evaluate,
+        "measure a model on labelled points",
+        parents,
+    )
+    evaluate.epilog = (
+        "Points come from --file, else standard input, as CSV rows x,y,label (a header row is "
+        "skipped). Prints accuracy, log loss, precision, recall, F1, ROC-AUC and the confusion "
+        "matrix."
+    )
+    evaluate.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    evaluate.add_argument(
+        "--file", metavar="FILE", help=f"a CSV file of x,y,label rows ({STDIN}: stdin)"
+    )
+    _threshold_option(evaluate)
+    _json_option(evaluate, "the API's answer")
+
+    registered = _add_command(
+        commands_action,
+        "registered-models",
+        commands.registered_models,
+        "list registered models (names with versions and aliases), or show one",
+        parents,
+    )
+    registered.add_argument(
+        "name", metavar="NAME", nargs="?", help="show this name with all its versions"
+    )
+    registered.add_argument("--limit", type=int, help="names per page")
+    registered.add_argument("--offset", type=int, help="names to skip")
+    _json_option(registered, "the page (or the registered model)")
+
+    annotate = _add_command(
+        commands_action,
+        "annotate",
+        commands.annotate,
+        "set a model's description and tags (or a registered model's, with --registered)",
+        parents,
+    )
+    annotate.epilog = "Description and tags not mentioned stay as they are."
+    annotate.add_argument("model", metavar="MODEL", help=f"{MODEL_HELP}; with --registered, a name")
+    annotate.add_argument(
+        "--registered", action="store_true", help="MODEL is a registered name: annotate the name"
+    )
+    description = annotate.add_mutually_exclusive_group()
+    description.add_argument("--description", metavar="TEXT", help="set the description")
+    description.add_argument(
+        "--clear-description", action="store_true", help="remove the description"
+    )
+    annotate.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="set a tag (repeatable)"
+    )
+    annotate.add_argument(
+        "--untag", action="append", default=[], metavar="KEY", help="remove a tag (repeatable)"
+    )
+    _json_option(annotate, "the model (or the registered model)")
+
+    alias = commands_action.add_parser(
+        "alias",
+        help="point a registered model's alias at a version, or remove it",
+        description="Point a registered model's alias at a version (NAME@ALIAS), or remove it.",
+    )
+    alias_commands = alias.add_subparsers(dest="alias_command", metavar="COMMAND", required=True)
+    set_alias = _add_command(
+        alias_commands, "set", commands.set_alias, "point NAME@ALIAS at VERSION", parents
+    )
+    set_alias.add_argument("name", metavar="NAME", help="a registered name")
+    set_alias.add_argument("alias", metavar="ALIAS", help="letters, digits, '-' and '_'")
+    set_alias.add_argument("version", metavar="VERSION", type=_version, help="e.g. 2 or v2")
+    _json_option(set_alias, "the registered model")
+    delete_alias = _add_command(
+        alias_commands, "delete", commands.delete_alias, "remove NAME@ALIAS", parents
+    )
+    delete_alias.add_argument("name", metavar="NAME", help="a registered name")
+    delete_alias.add_argument("alias", metavar="ALIAS")
+
+
+def _version(text: str) -> int:
+    """``"2"`` or ``"v2"`` as 2."""
+    digits = text[1:] if text[:1] in {"v", "V"} else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version number (e.g. 2 or v2)")
+    return int(digits)

@@ -182,9 +182,30 @@ def test_watch_yields_progress_then_the_outcome(client: planenet.Client) -> None
 
 
 def test_model_references_stay_one_path_segment(client: planenet.Client) -> None:
-    for reference in ("..", "../jobs", "a/b", "name@v2", "x?y#z"):
-        with pytest.raises(planenet.NotFound) as raised:
+    # The server quotes the reference it received: each arrived whole, as the model's reference.
+    for reference in ("..", "x?y#z", "a b"):
+        with pytest.raises(planenet.InvalidInput) as invalid:
             client.get_model(reference)
-        assert reference in raised.value.detail
+        assert invalid.value.errors[0].field == "path.model_id"
+        assert repr(reference) in invalid.value.errors[0].message
+    # The server decodes %2F before routing: a reference with a slash (never a valid one) finds
+    # no route, and the answer names it, never another resource.
+    for reference in ("../jobs", "a/b"):
+        with pytest.raises(planenet.NotFound) as no_route:
+            client.get_model(reference)
+        assert reference in no_route.value.detail
+    with pytest.raises(planenet.NotFound) as raised:
+        client.get_model("no-such-name@v2")
+    assert "no-such-name" in raised.value.detail
     with pytest.raises(ValueError, match="non-empty"):
         client.get_model("")
+
+
+def test_watch_yields_snapshots_on_request(client: planenet.Client) -> None:
+    job = client.create_job(QUICK_JOB)
+    events = list(client.watch(job.id, snapshots=True))
+    snapshots = [event for event in events if event.snapshot]
+    assert snapshots, [event.kind for event in events]
+    assert snapshots[-1].epoch == 300  # the newest parameters: after the last epoch
+    assert events[-1].final
+    assert not any(event.snapshot for event in client.watch(job.id))

@@ -1,5 +1,6 @@
 """The README's client and command-line examples, run against a real server so they cannot drift."""
 
+import json
 import os
 import re
 import subprocess
@@ -79,6 +80,11 @@ def test_the_python_examples_run(server: ServerProcess, tmp_path: Path) -> None:
     assert "body.epochs -" in outputs[2]
     assert "body.activation -" in outputs[2]
     assert outputs[3] == "[1, 1, 0, 0]\n"  # as the async example's comment says
+    registry = outputs[4].splitlines()
+    assert registry[0] == "[0, 1, 0]"  # as the registry example's comments say
+    assert registry[1].startswith("1.0 ConfusionMatrix(tn=2, fp=0, fn=0, tp=1)")
+    assert registry[1].endswith("['confusion_matrix', 'roc']")
+    assert registry[2] == "['champion']"
 
 
 def test_the_command_line_examples_run(server: ServerProcess, tmp_path: Path) -> None:
@@ -89,3 +95,12 @@ def test_the_command_line_examples_run(server: ServerProcess, tmp_path: Path) ->
     assert (tmp_path / "boundary.html").exists()
     assert (tmp_path / "loss.json").exists()
     assert re.search(r"^deleted model [0-9a-f]{32}$", output, re.MULTILINE)
+    # The registry's block: the alias set and moved, the forced delete of the version it named.
+    assert "two-blobs@champion -> v1\n" in output
+    assert "two-blobs@champion -> v2\n" in output
+    assert "true positives" in output
+    assert "deleted model two-blobs@champion\n" in output
+    remaining = json.loads(output[output.rindex("\n{") :])
+    assert [version["version"] for version in remaining["versions"]] == [1]
+    assert remaining["aliases"] == {}
+    assert remaining["description"] == "two blobs"

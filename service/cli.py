@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from planenet._cli import add_client_commands, is_client_command, run_client_command
 from service import db_commands
 from service.api_processes import serve_api_processes
-from service.app import create_app
+from service.app import served_app
 from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
@@ -219,7 +219,7 @@ def _serve(settings: Settings) -> int:
     if settings.http_workers > 1:
         return serve_api_processes(settings, SERVER_OPTIONS)
     uvicorn.run(
-        create_app(settings),
+        served_app(settings),
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -22,12 +22,12 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from service.app import INTERRUPTED_REASON, create_app, local_runner
+from service.app import INTERRUPTED_REASON, local_runner, served_app
 from service.log import configure_logging
+from service.routes.hot_paths import HotPaths
 from service.runner.base import RunnerHealth
 from service.runner.local import MONITOR_SECONDS, LocalRunner
 from service.runner.recovery import JobRecovery
@@ -94,12 +94,12 @@ class ApiAppFactory:
     link: PoolLink
     main_pid: int = field(default_factory=os.getpid)
 
-    def __call__(self) -> FastAPI:
+    def __call__(self) -> HotPaths:
         link = self.link
         threading.Thread(
             target=_stop_when_orphaned, args=(self.main_pid,), name="planenet-orphan", daemon=True
         ).start()
-        return create_app(self.settings, runner_factory=lambda _s, _r: PoolRunner(link))
+        return served_app(self.settings, runner_factory=lambda _s, _r: PoolRunner(link))
 
 
 def _stop_when_orphaned(main_pid: int) -> None:

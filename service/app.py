@@ -148,8 +148,8 @@ def create_app(
     inference.install(app)
 
     # The last added middleware is the outermost: logging and the request metrics see every
-    # request and response; the hot paths answer inside the body limit.
-    app.add_middleware(HotPaths, state=app.state, settings=settings)
+    # request and response that reaches the app (served_app's hot paths, in front of it, log
+    # and count the requests they answer alike).
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -166,3 +166,8 @@ def create_app(
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=service_metrics)
     return app
+
+
+def served_app(settings: Settings, runner_factory: RunnerFactory = local_runner) -> HotPaths:
+    """The application as ``planenet serve`` runs it: :func:`create_app`'s behind the hot paths."""
+    return HotPaths(create_app(settings, runner_factory), settings)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from planenet._cli import add_client_commands, is_client_command, run_client_command
 from service import db_commands
 from service.api_processes import serve_api_processes
-from service.app import create_app
+from service.app import served_app
 from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
@@ -226,7 +226,7 @@ def _serve(settings: Settings) -> int:
     _warn_if_open_to_the_network(settings)
     if settings.http_workers > 1:
         return serve_api_processes(settings, server_options(settings))
-    app = create_app(settings)
+    app = served_app(settings)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -236,7 +236,7 @@ def _serve(settings: Settings) -> int:
         **server_options(settings),
         http=guarded_protocol(settings.header_timeout, settings.body_timeout),
     )
-    AnnouncingServer(config, on_stopping=lambda: _announce_stop(app)).run()
+    AnnouncingServer(config, on_stopping=lambda: _announce_stop(app.fastapi_app)).run()
     return 0
 
 

@@ -26,10 +26,13 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        # A comprehension, not a generator: this runs once per request.
         entry.update(
-            (key, value)
-            for key, value in record.__dict__.items()
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+            {
+                key: value
+                for key, value in record.__dict__.items()
+                if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+            }
         )
         if record.exc_info:
             entry["trace"] = self.formatException(record.exc_info)

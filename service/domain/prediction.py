@@ -18,17 +18,23 @@ class UnevaluablePoint(ServiceError):
 
 
 def predict_points(
-    network: Network, points: NDArray[np.float64], threshold: float = DEFAULT_THRESHOLD
+    network: Network,
+    points: NDArray[np.float64],
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    checked: bool = False,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Labels (n,) and class-1 probabilities (n,) of points (n, 2), in their order.
 
     A label is 1 where the probability exceeds ``threshold``: the threshold changes the
-    labels, never the probabilities.
+    labels, never the probabilities. ``checked`` says the points are float64 (n, 2) finite
+    coordinates already (a request schema's), so the network need not check them again.
     """
+    proba = network.predict_proba_of_valid if checked else network.predict_proba
     # Coordinates are bounded at the edge, but large weights may still overflow inside the
     # network; an infinite logit gives a probability of 0 or 1, only NaN has no answer.
     with np.errstate(over="ignore", invalid="ignore"):
-        probabilities = network.predict_proba(points)
+        probabilities = proba(points)
     undefined = np.isnan(probabilities)
     if undefined.any():
         raise UnevaluablePoint(int(np.argmax(undefined)))

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.http.problems import internal_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.encode()
 MAX_REQUEST_ID_LENGTH = 100
 
 request_logger = logging.getLogger("planenet.request")
@@ -29,7 +30,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id(scope)
+        request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -41,7 +42,7 @@ class RequestLogMiddleware:
                 status = message["status"]
                 response_started = True
                 headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                headers.append((REQUEST_ID_HEADER_BYTES, request_id.encode()))
                 # No response is to be sniffed into another type (JSON read as HTML).
                 if not any(name.lower() == b"x-content-type-options" for name, _ in headers):
                     headers.append((b"x-content-type-options", b"nosniff"))
@@ -59,22 +60,30 @@ class RequestLogMiddleware:
             response = internal_error_response(request_id)
             await response(scope, receive, send_with_id)
         finally:
-            request_logger.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "request_id": request_id,
-                    "client": (scope.get("client") or (None,))[0],
-                },
-            )
+            log_request(scope, status, started, request_id)
 
 
-def _request_id(scope: Scope) -> str:
+def log_request(scope: Scope, status: int, started: float, request_id: str) -> None:
+    """Write the request's log line: ``started`` is its ``time.perf_counter()`` on arrival."""
+    if not request_logger.isEnabledFor(logging.INFO):
+        return  # the line would be dropped: spare building it
+    request_logger.info(
+        "request",
+        extra={
+            "method": scope.get("method"),
+            "path": scope.get("path"),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "request_id": request_id,
+            "client": (scope.get("client") or (None,))[0],
+        },
+    )
+
+
+def request_id_of(scope: Scope) -> str:
+    """The client's usable ``X-Request-ID``, else a new random one."""
     for name, value in scope.get("headers", []):
-        if name == REQUEST_ID_HEADER.encode():
+        if name == REQUEST_ID_HEADER_BYTES:
             given = str(value.decode("latin-1")).strip()
             if given and len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable():
                 return given

@@ -63,11 +63,22 @@ class ServiceMetrics:
             "Points classified by predictions",
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.registry.register(_StoreCollector(lambda: self.parts))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.request_seconds.labels(route, method).observe(seconds)
+        # Finding a labelled child costs more than counting; each label set's pair is kept.
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.request_seconds.labels(route, method),
+            )
+            self._request_children[key] = children
+        count, duration = children
+        count.inc()
+        duration.observe(seconds)
 
 
 class _StoreCollector(Collector):

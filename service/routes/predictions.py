@@ -50,10 +50,13 @@ INLINE_POINTS = 1000
 def classify(
     network: Network, points: list[tuple[float, float]], threshold: float = DEFAULT_THRESHOLD
 ) -> tuple[list[int], list[float]]:
-    """Labels at ``threshold`` and class-1 probabilities, as plain lists, of points (n, 2)."""
+    """Labels at ``threshold`` and class-1 probabilities, as plain lists, of points (n, 2).
+
+    The schema has checked each point: a pair of finite numbers within the coordinate bound.
+    """
     point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     try:
-        labels, probabilities = predict_points(network, point_array, threshold)
+        labels, probabilities = predict_points(network, point_array, threshold, checked=True)
     except UnevaluablePoint as error:
         raise InvalidInput([(f"body.points[{error.index}]", UNEVALUABLE)]) from None
     return labels.tolist(), probabilities.tolist()

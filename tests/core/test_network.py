@@ -176,3 +176,26 @@ def test_accuracy_is_the_fraction_of_matching_labels() -> None:
     assert accuracy(predicted, labels) == pytest.approx(0.6)
     assert accuracy(labels, labels) == 1.0
     assert accuracy(1 - labels, labels) == 0.0
+
+
+@pytest.mark.parametrize("hidden_layers", HIDDEN_LAYERS, ids=str)
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("n_points", [1, 3, 257, CHUNK_ROWS + 5])
+def test_valid_points_predict_bit_for_bit_as_through_the_checks(
+    hidden_layers: tuple[int, ...], activation: str, n_points: int
+) -> None:
+    network = Network(_random_parameters(hidden_layers, seed=3, activation=activation), activation)
+    points = _points(n_points, seed=n_points)
+    proba = network.predict_proba_of_valid(points)
+    logits = network.logits_of_valid(points)
+    np.testing.assert_array_equal(proba, network.predict_proba(points.tolist()))
+    np.testing.assert_array_equal(logits, network.logits(points.tolist()))
+    assert proba.shape == logits.shape == (n_points,)
+    # Each chunk of rows gives what it gives alone, as in one pass over it.
+    for start in range(0, n_points, CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        np.testing.assert_array_equal(logits[rows], network.logits_of_valid(points[rows]))
+    np.testing.assert_allclose(
+        logits, _hand_logits(network.parameters, activation, points), rtol=1e-12, atol=1e-12
+    )
+    assert np.array_equal(points, _points(n_points, seed=n_points))  # the input is untouched

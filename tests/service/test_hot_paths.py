@@ -1,6 +1,7 @@
-"""The hot paths answer exactly as the routes do: same responses, problems, key checks, docs.
+"""The hot paths answer exactly as the routes do: same responses, problems, key checks, docs,
+request log lines and request metrics.
 
-Each request goes to two apps over the same store: PlaneNet as built, and the same app
+Each request goes to two apps over the same store: PlaneNet as served, and the same app
 without its hot paths. A spy behind the hot paths tells which requests they answered.
 """
 
@@ -15,10 +16,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.app import create_app
-from service.http.body_limit import BodyLimitMiddleware
-from service.http.request_log import RequestLogMiddleware
-from service.routes.hot_paths import HotPaths
+from service.app import create_app, served_app
 from service.settings import Settings
 from tests.helpers.app import BASE_URL, QUICK_JOB, await_job, make_settings, serve
 
@@ -86,21 +84,6 @@ def without_request_id(headers: httpx.Headers) -> list[tuple[str, str]]:
     return sorted((name, value) for name, value in headers.items() if name != "x-request-id")
 
 
-def without_hot_paths(settings: Settings) -> FastAPI:
-    app = create_app(settings)
-    hot_paths: Any = HotPaths
-    app.user_middleware = [entry for entry in app.user_middleware if entry.cls is not hot_paths]
-    return app
-
-
-def hot_paths_of(app: FastAPI) -> HotPaths:
-    """The app's HotPaths middleware (its middleware stack must be built)."""
-    layer: Any = app.middleware_stack
-    while not isinstance(layer, HotPaths):
-        layer = layer.app
-    return layer
-
-
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
@@ -127,9 +110,10 @@ async def model_ids(data_dir: Path) -> list[str]:
 async def pair_on(settings: Settings, model_id: str) -> AsyncIterator[Pair]:
     async with AsyncExitStack() as stack:
         clients = []
-        apps = (create_app(settings), without_hot_paths(settings))
-        for app in apps:
-            await stack.enter_async_context(app.router.lifespan_context(app))
+        hot = served_app(settings)
+        apps: tuple[ASGIApp, FastAPI] = (hot, create_app(settings))
+        for app, fastapi_app in ((apps[0], hot.fastapi_app), (apps[1], apps[1])):
+            await stack.enter_async_context(fastapi_app.router.lifespan_context(fastapi_app))
             transport = httpx.ASGITransport(app=app)
             clients.append(
                 await stack.enter_async_context(
@@ -143,7 +127,6 @@ async def pair_on(settings: Settings, model_id: str) -> AsyncIterator[Pair]:
                 f"/models/{model_id}/predict", json={"points": [[0, 0]]}, headers=KEY
             )
             assert warm.status_code == 200
-        hot = hot_paths_of(apps[0])
         spy = Spy(hot.app)
         hot.app = spy
         yield Pair(fast, plain, spy, model_id)
@@ -188,6 +171,26 @@ async def test_small_predictions_of_a_cached_model_are_answered_by_the_hot_path(
     )
     assert pair.answered_by_hot_path(path)
     await pair.both("POST", path, chunked=b'{"points": [[1, 1]]}', headers=JSON)
+    assert not pair.answered_by_hot_path(path)
+
+
+async def test_the_hot_path_honours_the_threshold_and_leaves_references_to_the_routes(
+    pair: Pair,
+) -> None:
+    path = f"/models/{pair.model_id}/predict"
+    near = {"points": [[0.0, 0.0], [1.0, 1.0], [-1.0, -1.0]]}
+    low = (await pair.both("POST", path, json={**near, "threshold": 0.01})).json()
+    high = (await pair.both("POST", path, json={**near, "threshold": 0.99})).json()
+    assert pair.answered_by_hot_path(path)
+    assert low["probabilities"] == high["probabilities"]
+    assert sum(low["labels"]) >= sum(high["labels"])
+    named = {**near, "model": pair.model_id}
+    response = await pair.both("POST", "/predict", json=named)
+    assert response.status_code == 200
+    assert not pair.answered_by_hot_path("/predict")
+    twice = b'{"points": [[1, 1]], "points": [[2, 2]]}'
+    refused = await pair.both("POST", path, content=twice, headers=JSON)
+    assert refused.status_code == 422
     assert not pair.answered_by_hot_path(path)
 
 
@@ -273,8 +276,117 @@ async def test_the_api_documentation_is_unchanged(pair: Pair) -> None:
     assert "get" in operations["/healthz"]
 
 
-def test_the_hot_paths_sit_inside_the_request_log_and_body_limit(tmp_path: Path) -> None:
-    # user_middleware lists the outermost first.
-    layers: list[Any] = [entry.cls for entry in create_app(make_settings(tmp_path)).user_middleware]
-    assert layers.index(HotPaths) > layers.index(BodyLimitMiddleware)
-    assert layers.index(HotPaths) > layers.index(RequestLogMiddleware)
+def request_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The request log lines captured, without what differs between two answers."""
+    fields = ("method", "path", "status", "client")
+    return [
+        {name: getattr(record, name) for name in (*fields, "request_id")}
+        for record in caplog.records
+        if record.name == "planenet.request"
+    ]
+
+
+async def test_the_hot_paths_log_each_request_as_the_request_log_does(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="planenet.request")
+    path = f"/models/{pair.model_id}/predict"
+    for method, where, options in (
+        ("GET", "/healthz", {}),
+        ("POST", path, {"json": {"points": [[1, 1]]}}),
+        ("POST", "/predict", {"json": {"points": [[1, 1]], "model_id": pair.model_id}}),
+    ):
+        caplog.clear()
+        given = {"X-Request-ID": f"trace-{where}"}
+        response = await pair.both(method, where, headers=given, **options)
+        assert pair.answered_by_hot_path(where)
+        assert response.headers["x-request-id"] == f"trace-{where}"
+        fast, plain = request_lines(caplog)
+        assert fast == plain
+        assert fast["request_id"] == f"trace-{where}"
+        assert fast["path"] == where
+        assert fast["status"] == 200
+        durations = [
+            record.__dict__["duration_ms"]
+            for record in caplog.records
+            if record.name == "planenet.request"
+        ]
+        assert len(durations) == 2
+        assert all(isinstance(duration, float) and duration >= 0 for duration in durations)
+    caplog.clear()
+    await pair.fast.get("/healthz")
+    (generated,) = request_lines(caplog)
+    assert len(generated["request_id"]) == 32
+
+
+def request_counts(exposition: str, model_id: str) -> dict[str, float]:
+    """The request and point counters of a /metrics answer, by sample."""
+    wanted = ("planenet_http_request", "planenet_predicted_points")
+    counts = {}
+    for line in exposition.splitlines():
+        if line.startswith(wanted) and not any(
+            part in line for part in ("_created", "_bucket", "_sum")
+        ):
+            sample, value = line.rsplit(" ", 1)
+            counts[sample.replace(model_id, "{id}")] = float(value)
+    return counts
+
+
+async def test_the_hot_paths_count_each_request_as_the_request_metrics_do(pair: Pair) -> None:
+    path = f"/models/{pair.model_id}/predict"
+    before = [
+        request_counts((await client.get("/metrics")).text, pair.model_id)
+        for client in (pair.fast, pair.plain)
+    ]
+    await pair.both("GET", "/healthz")
+    await pair.both("POST", path, json={"points": [[1, 1], [2, 2]]})
+    await pair.both("POST", "/predict", json={"points": [[1, 1]], "model_id": pair.model_id})
+    assert pair.answered_by_hot_path(path)
+    assert pair.answered_by_hot_path("/predict")
+    after = [
+        request_counts((await client.get("/metrics")).text, pair.model_id)
+        for client in (pair.fast, pair.plain)
+    ]
+    changes = [
+        {sample: value - old.get(sample, 0.0) for sample, value in new.items()}
+        for old, new in zip(before, after, strict=True)
+    ]
+    assert changes[0] == changes[1]
+    fast = changes[0]
+    assert fast["planenet_predicted_points_total"] == 3
+    route = 'method="POST",route="/models/{model_id}/predict"'
+    assert fast[f'planenet_http_requests_total{{{route},status="200"}}'] == 1
+    assert fast[f"planenet_http_request_duration_seconds_count{{{route}}}"] == 1
+    health = 'planenet_http_requests_total{method="GET",route="/healthz",status="200"}'
+    assert fast[health] == 1
+
+
+async def test_a_body_over_the_body_limit_gets_the_limits_problem(
+    data_dir: Path, model_ids: list[str]
+) -> None:
+    settings = make_settings(data_dir, max_body_bytes=1024)
+    async for pair in pair_on(settings, model_ids[0]):
+        path = f"/models/{pair.model_id}/predict"
+        points = {"points": [[0.125, 0.25]] * 100}  # about 1.5 KB
+        response = await pair.both("POST", path, json=points)
+        assert response.status_code == 413
+        assert not pair.answered_by_hot_path(path)
+
+
+async def test_with_cors_on_every_request_gets_the_cors_headers(
+    data_dir: Path, model_ids: list[str]
+) -> None:
+    origin = "http://app.example"
+    settings = make_settings(data_dir, cors_origins=[origin])
+    async for pair in pair_on(settings, model_ids[0]):
+        path = f"/models/{pair.model_id}/predict"
+        for method, where, options in (
+            ("GET", "/healthz", {}),
+            ("POST", path, {"json": {"points": [[1, 1]]}}),
+        ):
+            response = await pair.both(method, where, headers={"Origin": origin}, **options)
+            assert response.headers["access-control-allow-origin"] == origin
+            assert not pair.answered_by_hot_path(where)
+            plain = await pair.both(method, where, **options)
+            assert plain.headers["vary"] == "Origin"
+            assert not pair.answered_by_hot_path(where)

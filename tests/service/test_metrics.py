@@ -62,7 +62,7 @@ async def test_a_trained_job_and_a_prediction_show_in_the_metrics(tmp_path: Path
         assert value(later, "planenet_http_requests_total", **unmatched) == 1
         assert not any("nope" in str(labels) for _name, labels in later)
         assert value(later, "planenet_predicted_points_total") == 4
-        # The second prediction took the hot path (a cached model): counted under its template.
+        # The second prediction (of a cached model) is counted under its template too.
         assert value(later, "planenet_http_requests_total", **predict_route, status="200") == 2
         assert (await client.get("/healthz")).status_code == 200
         health = {"route": "/healthz", "method": "GET", "status": "200"}

@@ -112,6 +112,15 @@ def model_loss_figure(
     return model_figure_response(request, figure, settings)
 
 
+def boundary_resolution(resolution: int | None, settings: Settings) -> int:
+    """The grid a boundary figure is drawn on: the one asked for within the limit (413 over
+    it), else the default, or the limit when that is lower."""
+    if resolution is None:
+        return min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
+    check_limit("resolution", resolution, settings, "max_boundary_resolution")
+    return resolution
+
+
 @model_router.get(
     "/boundary",
     summary="The decision regions (or the class-1 probability) over a grid, with the points",
@@ -126,9 +135,7 @@ def model_boundary_figure(
     resolution: BoundaryResolution = None,
     mode: BoundaryModeQuery = "regions",
 ) -> Response:
-    if resolution is None:
-        resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
-    check_limit("resolution", resolution, settings, "max_boundary_resolution")
+    resolution = boundary_resolution(resolution, settings)
     loaded = load_model(cache, model_id, REF_FIELD)
     datasets = loaded.datasets()
     figure = boundary_figure(

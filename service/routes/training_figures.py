@@ -28,15 +28,13 @@ from service.http.deps import (
     SettingsDep,
     resource_router,
 )
-from service.http.limits import check_limit
 from service.http.responses import FastJSONResponse
 from service.model_lookup import load_model
-from service.routes.figures import FIGURE_RESPONSES, model_figure_response
+from service.routes.figures import FIGURE_RESPONSES, boundary_resolution, model_figure_response
 from service.routes.models import REF_FIELD, ModelRef
 from service.runner.plan import job_datasets
 from service.schemas.common import problem_responses
 from service.schemas.figures import (
-    DEFAULT_BOUNDARY_RESOLUTION,
     MAX_THUMBNAIL_RESOLUTION,
     BoundaryModeQuery,
     BoundaryResolution,
@@ -70,9 +68,7 @@ def job_boundary_figure(
     resolution: BoundaryResolution = None,
     mode: BoundaryModeQuery = "regions",
 ) -> Response:
-    if resolution is None:
-        resolution = min(DEFAULT_BOUNDARY_RESOLUTION, settings.max_boundary_resolution)
-    check_limit("resolution", resolution, settings, "max_boundary_resolution")
+    resolution = boundary_resolution(resolution, settings)
     inputs = repository.job_figure_inputs(job_id)
     if inputs.live is None:
         raise WrongState(

@@ -26,6 +26,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from service.app import INTERRUPTED_REASON, local_runner, served_app
+from service.http.server import guarded_protocol
 from service.log import configure_logging
 from service.routes.hot_paths import HotPaths
 from service.runner.base import RunnerHealth
@@ -114,6 +115,7 @@ class ApiProcessConfig(uvicorn.Config):
 
     def __init__(self, settings: Settings, link: PoolLink, server_options: dict[str, Any]) -> None:
         self.planenet_log_level = settings.log_level
+        self.deadlines = (settings.header_timeout, settings.body_timeout)
         super().__init__(
             ApiAppFactory(settings, link),
             factory=True,
@@ -129,6 +131,12 @@ class ApiProcessConfig(uvicorn.Config):
     def configure_logging(self) -> None:
         configure_logging(self.planenet_log_level)
         super().configure_logging()
+
+    def load(self) -> None:
+        """Load in the API process, with the slow-client deadlines: their protocol class is
+        made here, since a class made at run time cannot be sent to a spawned process."""
+        self.http = guarded_protocol(*self.deadlines)
+        super().load()
 
 
 def serve_api_processes(settings: Settings, server_options: dict[str, Any]) -> int:

@@ -110,3 +110,20 @@ def test_the_guards_ride_on_the_fast_parser_where_it_is_installed() -> None:
     protocol = guarded_protocol(1.0, 2.0)
     assert issubclass(protocol, GuardedHttpToolsProtocol)
     assert (protocol.header_timeout, protocol.body_timeout) == (1.0, 2.0)
+
+
+def test_with_several_api_processes_a_trickled_head_is_dropped_too(
+    planenet_server: ServerFactory,
+) -> None:
+    server = planenet_server(
+        workers=0,
+        flags=["--http-workers", "2", "--header-timeout", str(HEADER_TIMEOUT)],
+    )
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200 + b"\r\n\r\n"
+    connection = connect(server.port)
+    try:
+        answered = closed_by_server(connection, head)
+    finally:
+        connection.close()
+    assert answered.startswith(b"HTTP/1.1 408")
+    assert httpx.get(f"{server.base_url}/healthz", timeout=10).status_code == 200

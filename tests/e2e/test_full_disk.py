@@ -55,10 +55,8 @@ def large_job() -> dict[str, object]:
     return {"data": {"points": points, "labels": labels}, "hidden_layers": [2], "epochs": 100_000}
 
 
-def test_a_full_disk_answers_507_fails_the_job_for_its_storage_and_recovers(
-    small_disk: Path,
-) -> None:
-    data_dir = small_disk / "data"
+def server_on(data_dir: Path, small_disk: Path) -> ServerProcess:
+    """A started server, one training worker, its database on the small disk."""
     server = ServerProcess(
         data_dir=data_dir,
         port=free_port(),
@@ -67,6 +65,14 @@ def test_a_full_disk_answers_507_fails_the_job_for_its_storage_and_recovers(
         log_level="warning",
     )
     server.start()
+    return server
+
+
+def test_a_full_disk_answers_507_fails_the_job_for_its_storage_and_recovers(
+    small_disk: Path,
+) -> None:
+    data_dir = small_disk / "data"
+    server = server_on(data_dir, small_disk)
     try:
         with server.client() as client:
             assert client.get("/readyz").status_code == 200
@@ -122,14 +128,7 @@ def test_a_model_that_cannot_be_stored_fails_its_job_naming_the_storage(
     small_disk: Path,
 ) -> None:
     data_dir = small_disk / "data"
-    server = ServerProcess(
-        data_dir=data_dir,
-        port=free_port(),
-        flags=["--workers", "1", "--max-body-bytes", str(16 * 1024 * 1024)],
-        log_dir=small_disk.parent,
-        log_level="warning",
-    )
-    server.start()
+    server = server_on(data_dir, small_disk)
     try:
         with server.client() as client:
             job = {**large_job(), "epochs": 3000}

@@ -1,5 +1,7 @@
 /* PlaneNet's compiled training kernel: core/backprop.py's forward and backward pass, its penalties
  * and core/optimizers.py's updates, element for element, over the same flat parameter vector.
+ * Below it, the compiled forward pass that predictions take (core/network.py's, see the
+ * section "Predictions").
  *
  * A Kernel holds one network's shape, its optimizer state and buffers for one tile of TILE
  * points: a batch of any size is worked through tile by tile, so the buffers stay in the
@@ -105,9 +107,12 @@ static inline int predicts_one(double z)
     return z > 0.0 && exp(-softplus(-z)) > 0.5;
 }
 
-WIDE_VECTORS static void activate(const Kernel *k, const double *z, double *a, Py_ssize_t n)
+/* a = f(z) for the hidden layers' activation (leaky ReLU's negative side has `slope`), as
+ * core/activations.py's forward functions. */
+WIDE_VECTORS static void activate(int activation, double slope, const double *z, double *a,
+                                  Py_ssize_t n)
 {
-    switch (k->activation) {
+    switch (activation) {
     case RELU:
         for (Py_ssize_t i = 0; i < n; i++) {
             a[i] = z[i] < 0.0 ? 0.0 : z[i];
@@ -125,11 +130,13 @@ WIDE_VECTORS static void activate(const Kernel *k, const double *z, double *a, P
         break;
     case LEAKY_RELU:
         for (Py_ssize_t i = 0; i < n; i++) {
-            a[i] = z[i] * (z[i] > 0.0 ? 1.0 : k->leaky_slope);
+            a[i] = z[i] * (z[i] > 0.0 ? 1.0 : slope);
         }
         break;
     default:
-        memcpy(a, z, (size_t)n * sizeof(double));
+        if (a != z) {
+            memcpy(a, z, (size_t)n * sizeof(double));
+        }
     }
 }
 
@@ -225,7 +232,7 @@ WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t str
             }
         }
         if (layer < k->n_layers - 1) {
-            activate(k, k->z[layer], k->a[layer], fan_out * rows);
+            activate(k->activation, k->leaky_slope, k->z[layer], k->a[layer], fan_out * rows);
             input = k->a[layer];
             input_stride = rows;
         }
@@ -703,6 +710,349 @@ static PyObject *Kernel_epochs(Kernel *k, PyObject *const *args, Py_ssize_t narg
     return PyLong_FromSsize_t(done);
 }
 
+/* ---- Predictions: core/network.py's forward pass and sigmoid, point by point ----
+ *
+ * Every point's probability is computed on its own, in the same operations whatever the
+ * batch around it, so a point gets the same probability alone or among 100,000; the layers
+ * are summed in the order of forward() above, so a model predicts exactly as the kernel that
+ * trained it saw it. Weights and biases are read in place from the network's arrays. */
+
+enum { X1, X2, X1_SQUARED, X2_SQUARED, X1_X2, SIN_X1, SIN_X2, N_FEATURES };
+static const char *FEATURE_NAMES[N_FEATURES] = {"x1", "x2", "x1^2", "x2^2", "x1*x2",
+                                                "sin(x1)", "sin(x2)"};
+
+#define MAX_FORWARD_LAYERS 65
+
+typedef struct {
+    int n_layers, activation, n_features;
+    double slope;
+    int features[N_FEATURES];
+    Py_ssize_t sizes[MAX_FORWARD_LAYERS + 1], widest;
+    Py_buffer weights[MAX_FORWARD_LAYERS], biases[MAX_FORWARD_LAYERS];
+} Net;
+
+static void release_net(Net *net, int layers)
+{
+    for (int i = 0; i < layers; i++) {
+        PyBuffer_Release(&net->weights[i]);
+        PyBuffer_Release(&net->biases[i]);
+    }
+}
+
+static int name_index(PyObject *name, const char *const *names, int count, const char *what)
+{
+    const char *text = PyUnicode_AsUTF8(name);
+    if (text == NULL) {
+        return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        if (strcmp(text, names[i]) == 0) {
+            return i;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "unknown %s %R", what, name);
+    return -1;
+}
+
+/* Reads a network: weights (tuple of (fan_in, fan_out) arrays), biases (tuple of (fan_out,)
+ * arrays), the activation's name, leaky ReLU's slope and the feature names (a tuple). Shapes
+ * are checked against each other; on success every buffer is held until release_net. */
+static int get_net(Net *net, PyObject *const *args)
+{
+    PyObject *weights = args[0], *biases = args[1], *features = args[4];
+    if (!PyTuple_Check(weights) || !PyTuple_Check(biases) || !PyTuple_Check(features)) {
+        PyErr_SetString(PyExc_TypeError, "weights, biases and features: expected tuples");
+        return -1;
+    }
+    Py_ssize_t layers = PyTuple_GET_SIZE(weights);
+    Py_ssize_t n_features = PyTuple_GET_SIZE(features);
+    if (layers < 1 || layers > MAX_FORWARD_LAYERS || PyTuple_GET_SIZE(biases) != layers) {
+        PyErr_Format(PyExc_ValueError, "expected 1 to %d layers, with a bias each",
+                     MAX_FORWARD_LAYERS);
+        return -1;
+    }
+    if (n_features < 1 || n_features > N_FEATURES) {
+        PyErr_SetString(PyExc_ValueError, "features: expected 1 to 7 names");
+        return -1;
+    }
+    net->activation = name_index(args[2], ACTIVATION_NAMES, N_ACTIVATIONS, "activation");
+    if (net->activation < 0) {
+        return -1;
+    }
+    net->slope = PyFloat_AsDouble(args[3]);
+    if (net->slope == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    net->n_features = (int)n_features;
+    for (Py_ssize_t f = 0; f < n_features; f++) {
+        net->features[f] =
+            name_index(PyTuple_GET_ITEM(features, f), FEATURE_NAMES, N_FEATURES, "feature");
+        if (net->features[f] < 0) {
+            return -1;
+        }
+    }
+    net->n_layers = (int)layers;
+    net->sizes[0] = n_features;
+    net->widest = 1;
+    for (int i = 0; i < net->n_layers; i++) {
+        if (get_doubles(PyTuple_GET_ITEM(weights, i), &net->weights[i], 0, "weights") < 0) {
+            release_net(net, i);
+            return -1;
+        }
+        if (get_doubles(PyTuple_GET_ITEM(biases, i), &net->biases[i], 0, "biases") < 0) {
+            PyBuffer_Release(&net->weights[i]);
+            release_net(net, i);
+            return -1;
+        }
+        Py_ssize_t fan_in = net->sizes[i], fan_out = net->biases[i].len / 8;
+        int last = i == net->n_layers - 1;
+        if (net->weights[i].ndim != 2 || net->weights[i].shape[0] != fan_in
+            || net->weights[i].shape[1] != fan_out || (last && fan_out != 1) || fan_out < 1) {
+            release_net(net, i + 1);
+            PyErr_Format(PyExc_ValueError,
+                         "layer %d: weights must be (%zd, units) and biases (units,), the "
+                         "last layer with one unit",
+                         i, fan_in);
+            return -1;
+        }
+        net->sizes[i + 1] = fan_out;
+        net->widest = fan_out > net->widest ? fan_out : net->widest;
+    }
+    return 0;
+}
+
+/* The feature columns of `rows` points (x1, x2 interleaved), feature-major into `input`. */
+static void feature_columns(const Net *net, const double *points, Py_ssize_t rows,
+                            double *input)
+{
+    for (int f = 0; f < net->n_features; f++) {
+        double *column = input + f * rows;
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            double x1 = points[2 * i], x2 = points[2 * i + 1];
+            switch (net->features[f]) {
+            case X1: column[i] = x1; break;
+            case X2: column[i] = x2; break;
+            case X1_SQUARED: column[i] = x1 * x1; break;
+            case X2_SQUARED: column[i] = x2 * x2; break;
+            case X1_X2: column[i] = x1 * x2; break;
+            case SIN_X1: column[i] = sin(x1); break;
+            default: column[i] = sin(x2);
+            }
+        }
+    }
+}
+
+/* Class-1 probabilities of up to TILE points (x1, x2 interleaved) into `out`; `work` holds
+ * (features + 2 * widest) * rows doubles. Each layer's z is written to one of two buffers in
+ * turn and activated in place. */
+WIDE_VECTORS static void forward_tile(const Net *net, const double *points, Py_ssize_t rows,
+                                      double *work, double *out)
+{
+    double *buffers[2] = {work + net->sizes[0] * rows,
+                          work + (net->sizes[0] + net->widest) * rows};
+    const double *input = work;
+    feature_columns(net, points, rows, work);
+    double *z = buffers[0];
+    for (int layer = 0; layer < net->n_layers; layer++) {
+        Py_ssize_t fan_in = net->sizes[layer], fan_out = net->sizes[layer + 1];
+        const double *weights = net->weights[layer].buf, *bias = net->biases[layer].buf;
+        z = buffers[layer & 1];
+        for (Py_ssize_t j = 0; j < fan_out; j++) {
+            double *zj = z + j * rows;
+            double w = weights[j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                zj[i] = w * input[i];
+            }
+            for (Py_ssize_t f = 1; f < fan_in; f++) {
+                const double *x = input + f * rows;
+                w = weights[f * fan_out + j];
+                for (Py_ssize_t i = 0; i < rows; i++) {
+                    zj[i] += w * x[i];
+                }
+            }
+            double b = bias[j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                zj[i] += b;
+            }
+        }
+        if (layer < net->n_layers - 1) {
+            activate(net->activation, net->slope, z, z, fan_out * rows);
+            input = z;
+        }
+    }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        out[i] = exp(-softplus(-z[i])); /* core/losses.py's sigmoid: exp(-logaddexp(0, -z)) */
+    }
+}
+
+/* Probabilities of n points (x1, x2 interleaved) into out, tile by tile; -1 without memory. */
+static int probabilities(const Net *net, const double *points, Py_ssize_t n, double *out)
+{
+    Py_ssize_t tile = n < TILE ? n : TILE;
+    double *work = PyMem_RawMalloc((size_t)((net->sizes[0] + 2 * net->widest) * tile + 1)
+                                   * sizeof(double));
+    if (work == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t start = 0; start < n; start += TILE) {
+        Py_ssize_t rows = n - start < TILE ? n - start : TILE;
+        forward_tile(net, points + 2 * start, rows, work, out + start);
+    }
+    PyMem_RawFree(work);
+    return 0;
+}
+
+#define GIL_FREE_POINTS 1024 /* fewer points cost less than letting other threads run */
+
+/* probabilities(weights, biases, activation, slope, features, points, out): the class-1
+ * probability of each of the (n, 2) float64 points into the (n,) float64 out. */
+static PyObject *forward_probabilities(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "probabilities(weights, biases, activation, slope, features, points, out)");
+        return NULL;
+    }
+    Net net;
+    if (get_net(&net, args) < 0) {
+        return NULL;
+    }
+    Py_buffer points, out;
+    if (get_doubles(args[5], &points, 0, "points") < 0) {
+        release_net(&net, net.n_layers);
+        return NULL;
+    }
+    if (get_doubles(args[6], &out, 1, "out") < 0) {
+        PyBuffer_Release(&points);
+        release_net(&net, net.n_layers);
+        return NULL;
+    }
+    Py_ssize_t n = out.len / 8;
+    int status = -2;
+    if (points.len == 2 * out.len) {
+        if (n >= GIL_FREE_POINTS) {
+            Py_BEGIN_ALLOW_THREADS
+            status = probabilities(&net, points.buf, n, out.buf);
+            Py_END_ALLOW_THREADS
+        }
+        else {
+            status = probabilities(&net, points.buf, n, out.buf);
+        }
+    }
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&out);
+    release_net(&net, net.n_layers);
+    if (status == -2) {
+        PyErr_SetString(PyExc_ValueError, "points must be (n, 2) and out (n,)");
+        return NULL;
+    }
+    if (status < 0) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
+/* classify(weights, biases, activation, slope, features, points, threshold): for a sequence
+ * of (x1, x2) pairs of floats, (labels, probabilities, first) as lists, the label 1 where the
+ * probability exceeds threshold; first is the index of the first point whose probability is
+ * not a number, or -1. */
+static PyObject *forward_classify(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "classify(weights, biases, activation, slope, features, points, threshold)");
+        return NULL;
+    }
+    double threshold = PyFloat_AsDouble(args[6]);
+    if (threshold == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *pairs = PySequence_Fast(args[5], "points: expected a sequence of pairs");
+    if (pairs == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
+    double *numbers = PyMem_RawMalloc((size_t)(3 * n + 1) * sizeof(double));
+    if (numbers == NULL) {
+        Py_DECREF(pairs);
+        return PyErr_NoMemory();
+    }
+    double *values = numbers + 2 * n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(pairs, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_Format(PyExc_TypeError, "points[%zd]: expected a tuple (x1, x2)", i);
+            goto fail;
+        }
+        for (int c = 0; c < 2; c++) {
+            numbers[2 * i + c] = PyFloat_AsDouble(PyTuple_GET_ITEM(pair, c));
+            if (numbers[2 * i + c] == -1.0 && PyErr_Occurred()) {
+                goto fail;
+            }
+        }
+    }
+    Net net;
+    if (get_net(&net, args) < 0) {
+        goto fail;
+    }
+    int status;
+    if (n >= GIL_FREE_POINTS) {
+        Py_BEGIN_ALLOW_THREADS
+        status = probabilities(&net, numbers, n, values);
+        Py_END_ALLOW_THREADS
+    }
+    else {
+        status = probabilities(&net, numbers, n, values);
+    }
+    release_net(&net, net.n_layers);
+    if (status < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_DECREF(pairs);
+    PyObject *labels = PyList_New(n), *probabilities_list = PyList_New(n);
+    if (labels == NULL || probabilities_list == NULL) {
+        goto fail_lists;
+    }
+    Py_ssize_t first = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double p = values[i];
+        PyObject *probability = PyFloat_FromDouble(p);
+        if (probability == NULL) {
+            goto fail_lists;
+        }
+        PyList_SET_ITEM(probabilities_list, i, probability);
+        PyList_SET_ITEM(labels, i, PyLong_FromLong(p > threshold)); /* 0 and 1 are cached */
+        if (first < 0 && isnan(p)) {
+            first = i;
+        }
+    }
+    PyMem_RawFree(numbers);
+    return Py_BuildValue("(NNn)", labels, probabilities_list, first);
+
+fail_lists:
+    Py_XDECREF(labels);
+    Py_XDECREF(probabilities_list);
+    PyMem_RawFree(numbers);
+    return NULL;
+fail:
+    Py_DECREF(pairs);
+    PyMem_RawFree(numbers);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"probabilities", (PyCFunction)(void (*)(void))forward_probabilities, METH_FASTCALL,
+     "probabilities(weights, biases, activation, slope, features, points, out): class-1 "
+     "probabilities of (n, 2) points into out (n,)."},
+    {"classify", (PyCFunction)(void (*)(void))forward_classify, METH_FASTCALL,
+     "classify(weights, biases, activation, slope, features, points, threshold) -> (labels, "
+     "probabilities, index of the first point with no probability or -1) of (x1, x2) pairs."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyMethodDef Kernel_methods[] = {
     {"loss_and_gradient", (PyCFunction)(void (*)(void))Kernel_loss_and_gradient, METH_FASTCALL,
      "loss_and_gradient(points, labels) -> (mean loss, accuracy) of the full batch; sets the "
@@ -730,7 +1080,8 @@ static PyTypeObject KernelType = {
 
 static struct PyModuleDef kernel_module = {
     PyModuleDef_HEAD_INIT, .m_name = "core._kernel",
-    .m_doc = "PlaneNet's compiled training kernel (see core/compiled.py).", .m_size = -1,
+    .m_doc = "PlaneNet's compiled training kernel and forward pass (see core/compiled.py).",
+    .m_size = -1, .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__kernel(void)

@@ -1,4 +1,4 @@
-"""Types of the compiled training kernel (core/_kernel.c)."""
+"""Types of the compiled training kernel and forward pass (core/_kernel.c)."""
 
 from collections.abc import Sequence
 
@@ -25,3 +25,22 @@ class Kernel:
         losses: FloatArray,
         accuracies: FloatArray,
     ) -> int: ...
+
+def probabilities(
+    weights: tuple[FloatArray, ...],
+    biases: tuple[FloatArray, ...],
+    activation: str,
+    slope: float,
+    features: tuple[str, ...],
+    points: FloatArray,
+    out: FloatArray,
+) -> None: ...
+def classify(
+    weights: tuple[FloatArray, ...],
+    biases: tuple[FloatArray, ...],
+    activation: str,
+    slope: float,
+    features: tuple[str, ...],
+    points: Sequence[tuple[float, float]],
+    threshold: float,
+) -> tuple[list[int], list[float], int]: ...

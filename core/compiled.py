@@ -1,10 +1,16 @@
-"""Which training engine runs: the compiled kernel (core/_kernel.c) when built, else NumPy.
+"""Which engine runs: the compiled kernel (core/_kernel.c) when built, else NumPy.
+
+Training and predictions both take it. For predictions the kernel computes each point's
+probability on its own (:func:`probabilities`, :func:`classify`): a few points cost a
+microsecond or two where NumPy's calls cost tens, and a point gets the same probability alone
+or in any batch, which BLAS does not promise.
 
 The compiled engine runs the NumPy engine's epochs (core/backprop.py, core/optimizers.py)
 formula for formula in C, a whole chunk of epochs per call, over the same flat parameter
 vector, and counts each epoch's training accuracy from the same logits. The NumPy engine
 stays the reference: parity tests hold the two within 1e-12 and their accuracies equal, and
-it runs wherever the kernel is missing, or when ``PLANENET_TRAINING_ENGINE=numpy``.
+it runs wherever the kernel is missing, or when ``PLANENET_TRAINING_ENGINE=numpy`` (which
+turns the compiled predictions off as well).
 
 Why a C extension that the package builds rather than numba:
 
@@ -33,6 +39,7 @@ from core.activations import LEAKY_RELU_SLOPE
 from core.arrays import FloatArray
 from core.config import TrainingConfig
 from core.errors import ConfigError
+from core.parameters import Parameters
 
 if TYPE_CHECKING:
     from core._kernel import Kernel
@@ -113,3 +120,46 @@ def make_kernel(config: TrainingConfig, parameters: FloatArray, gradient: FloatA
         gradient,
     )
     return kernel
+
+
+def forward_available(layer_sizes: Sequence[int]) -> bool:
+    """Whether predictions of a network of ``layer_sizes`` run on the kernel: it is built,
+    not turned off, and holds that many layers."""
+    return default_engine() == "compiled" and len(layer_sizes) - 1 <= MAX_KERNEL_LAYERS
+
+
+def probabilities(
+    parameters: Parameters,
+    activation: str,
+    features: tuple[str, ...],
+    points: FloatArray,
+    out: FloatArray,
+) -> None:
+    """Write the class-1 probability of each of ``points`` (n, 2), C-contiguous float64, into
+    ``out`` (n,): NaN where the network gives none."""
+    assert _KERNEL is not None, "check forward_available first"
+    _KERNEL.probabilities(
+        parameters.weights, parameters.biases, activation, LEAKY_RELU_SLOPE, features, points, out
+    )
+
+
+def classify(
+    parameters: Parameters,
+    activation: str,
+    features: tuple[str, ...],
+    points: Sequence[tuple[float, float]],
+    threshold: float,
+) -> tuple[list[int], list[float], int]:
+    """Labels (1 above ``threshold``) and class-1 probabilities of (x1, x2) pairs, as lists,
+    and the index of the first point with no probability (NaN), or -1."""
+    assert _KERNEL is not None, "check forward_available first"
+    result: tuple[list[int], list[float], int] = _KERNEL.classify(
+        parameters.weights,
+        parameters.biases,
+        activation,
+        LEAKY_RELU_SLOPE,
+        features,
+        points,
+        threshold,
+    )
+    return result

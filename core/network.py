@@ -1,8 +1,11 @@
 """A feed-forward binary classifier over 2-D points: prediction from given parameters."""
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from core import compiled
 from core.activations import get_activation
 from core.arrays import FloatArray
 from core.dataset import validate_points
@@ -23,6 +26,10 @@ class Network:
     Points are plain 2-D (x1, x2); the network maps them to its ``features`` (one input of
     the first layer each), hidden layers apply ``activation``, and the single output unit
     applies the sigmoid, so :meth:`predict_proba` gives the probability of class 1.
+
+    Probabilities are computed by the compiled kernel where it is built (see
+    :mod:`core.compiled`), point by point, else by NumPy; the two agree within 1e-12. The
+    logits are always NumPy's.
     """
 
     def __init__(
@@ -40,6 +47,10 @@ class Network:
                 f"({len(self.features)}, fan_out)"
             )
         self.parameters = parameters
+        self._compiled = compiled.forward_available(parameters.layer_sizes) and all(
+            array.dtype == np.float64 and array.flags.c_contiguous
+            for array in (*parameters.weights, *parameters.biases)
+        )
 
     @property
     def activation(self) -> str:
@@ -96,12 +107,45 @@ class Network:
 
     def predict_proba(self, points: ArrayLike) -> FloatArray:
         """Class-1 probabilities (n,) for points (n, 2)."""
-        return sigmoid(self.logits(points))
+        return self.predict_proba_of_valid(validate_points(points))
 
     def predict_proba_of_valid(self, point_array: FloatArray) -> FloatArray:
         """Class-1 probabilities (n,) for points (n, 2) already valid (float64, finite), as
-        :meth:`predict_proba` gives them, without checking the points again."""
-        return sigmoid(self.logits_of_valid(point_array))
+        :meth:`predict_proba` gives them, without checking the points again. NaN where the
+        network gives no probability (its weights overflow)."""
+        if not self._compiled:
+            return sigmoid(self.logits_of_valid(point_array))
+        result = np.empty(point_array.shape[0])
+        compiled.probabilities(
+            self.parameters,
+            self.activation,
+            self.features,
+            np.ascontiguousarray(point_array, dtype=np.float64),
+            result,
+        )
+        return result
+
+    def classify(
+        self, points: Sequence[tuple[float, float]], threshold: float = DEFAULT_THRESHOLD
+    ) -> tuple[list[int], list[float], int]:
+        """Labels (1 where the probability exceeds ``threshold``) and class-1 probabilities
+        of valid (x1, x2) pairs, as lists for a response, and the index of the first point
+        with no probability (NaN), or -1.
+
+        The same numbers as :meth:`predict_proba`; for a few points, many times faster than
+        going through arrays.
+        """
+        if self._compiled:
+            return compiled.classify(
+                self.parameters, self.activation, self.features, points, threshold
+            )
+        point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            probabilities = self.predict_proba_of_valid(point_array)
+        undefined = np.isnan(probabilities)
+        first = int(np.argmax(undefined)) if undefined.any() else -1
+        labels: list[int] = (probabilities > threshold).astype(np.int64).tolist()
+        return labels, probabilities.tolist(), first
 
     def predict(self, points: ArrayLike, threshold: float = DEFAULT_THRESHOLD) -> NDArray[np.int64]:
         """Labels (n,): 1 where the class-1 probability exceeds ``threshold``, else 0."""

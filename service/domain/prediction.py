@@ -1,5 +1,7 @@
 """Predicting with a stored network: the one path from points to probabilities and labels."""
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -39,3 +41,14 @@ def predict_points(
     if undefined.any():
         raise UnevaluablePoint(int(np.argmax(undefined)))
     return (probabilities > threshold).astype(np.int64), probabilities
+
+
+def classify_points(
+    network: Network, points: Sequence[tuple[float, float]], threshold: float = DEFAULT_THRESHOLD
+) -> tuple[list[int], list[float]]:
+    """Labels and class-1 probabilities of valid (x1, x2) pairs (a request schema's), as
+    lists for a response: :func:`predict_points`'s numbers, without arrays in between."""
+    labels, probabilities, first_undefined = network.classify(points, threshold)
+    if first_undefined >= 0:
+        raise UnevaluablePoint(first_undefined)
+    return labels, probabilities

@@ -15,13 +15,12 @@ event loop, since the hop to a thread would cost more than the work.
 
 from typing import TypeVar
 
-import numpy as np
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.network import DEFAULT_THRESHOLD, Network
 from service.domain.errors import InvalidInput, WrongState
-from service.domain.prediction import UNEVALUABLE, UnevaluablePoint, predict_points
+from service.domain.prediction import UNEVALUABLE, UnevaluablePoint, classify_points
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
 from service.http.limits import PREDICT_BODY_BRACKETS, check_bracket_count, check_limit
 from service.http.request_body import parse_body, read_json_body, request_body_openapi
@@ -54,12 +53,10 @@ def classify(
 
     The schema has checked each point: a pair of finite numbers within the coordinate bound.
     """
-    point_array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     try:
-        labels, probabilities = predict_points(network, point_array, threshold, checked=True)
+        return classify_points(network, points, threshold)
     except UnevaluablePoint as error:
         raise InvalidInput([(f"body.points[{error.index}]", UNEVALUABLE)]) from None
-    return labels.tolist(), probabilities.tolist()
 
 
 def _answer(loaded: LoadedModel, body: PointsBody) -> Response:

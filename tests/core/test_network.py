@@ -69,7 +69,12 @@ def test_predictions_match_a_hand_written_forward_pass(
     assert labels.dtype == np.int64
     np.testing.assert_allclose(logits, expected_logits, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(proba, expected_proba, rtol=1e-12, atol=1e-15)
-    np.testing.assert_array_equal(labels, (expected_proba > 0.5).astype(np.int64))
+    np.testing.assert_array_equal(labels, (proba > 0.5).astype(np.int64))
+    # The boundary passes through the points, so one of them may lie within rounding of 0.5:
+    # there the engines may round to either side. Everywhere else the labels are the same.
+    clear = np.abs(expected_proba - 0.5) > 1e-12
+    np.testing.assert_array_equal(labels[clear], (expected_proba[clear] > 0.5).astype(np.int64))
+    assert clear.sum() >= 49
     assert 0 < labels.sum() < 50  # both classes occur, so the labels test something
 
 

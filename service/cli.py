@@ -1,40 +1,25 @@
 """The command line: `planenet serve` starts the API (uvicorn); `planenet worker` only workers;
 `planenet db ...` upgrades and checks the database's schema.
 
-The client commands (`planenet train`, `jobs`, `predict`, ...) live in planenet/_cli.
+This module parses the command line and imports little, so that the client commands
+(`planenet train`, `jobs`, `predict`, ..., in planenet/_cli) start at once; the server's
+commands run in service/server_commands.py.
 """
 
 import argparse
-import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI
 from pydantic import ValidationError
 
 from planenet._cli import add_client_commands, is_client_command, run_client_command
-from service import db_commands
-from service.api_processes import serve_api_processes
-from service.app import served_app
 from service.domain.heartbeats import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     HEARTBEAT_SECONDS,
     MIN_HEARTBEAT_TIMEOUT_SECONDS,
     MIN_SERVER_HEARTBEAT_TIMEOUT_SECONDS,
 )
-from service.http.server import (
-    GRACEFUL_SHUTDOWN_SECONDS,
-    AnnouncingServer,
-    guarded_protocol,
-    is_loopback,
-)
-from service.log import configure_logging
-from service.runner.standalone import run_worker_pool
 from service.settings import Settings, setting_env_name
 
 FLAG_HELP = {
@@ -76,6 +61,9 @@ WORKER_SETTINGS = (
     "job_heartbeat_timeout",
 )
 """The settings `planenet worker` takes (the rest concern the HTTP API)."""
+
+DB_SETTINGS = ("database_url", "data_dir", "log_level")
+"""The settings `planenet db` commands take: which database, and how much to log."""
 
 WORKER_FLAG_HELP = {"workers": "training worker processes to run here (default: one per CPU)"}
 
@@ -131,7 +119,7 @@ def _add_db_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     db_commands_parser = db.add_subparsers(dest="db_command", required=True)
     for name, help_text in DB_COMMAND_HELP.items():
         command = db_commands_parser.add_parser(name, help=help_text, description=help_text)
-        _add_setting_flags(command, list(db_commands.DB_SETTINGS), {})
+        _add_setting_flags(command, list(DB_SETTINGS), {})
 
 
 def _add_setting_flags(
@@ -162,23 +150,9 @@ def _add_setting_flags(
             )
 
 
-def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options, the same for one API process and for several (``--http-workers``)."""
-    return {
-        "access_log": False,
-        "server_header": False,
-        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
-        "limit_concurrency": settings.max_connections,
-    }
-
-
 def settings_from(flags: dict[str, Any]) -> Settings:
     """Settings from the environment, overridden by the flags that were given."""
     return Settings(**flags)
-
-
-def _ignore_signal(_signal: int, _frame: FrameType | None) -> None:
-    """Handler of the stop signals once uvicorn has handled them."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,76 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"planenet: invalid settings: {problems}", file=sys.stderr)
         return 2
+    # The server's modules (FastAPI, SQLAlchemy, Alembic, uvicorn) take most of a second to
+    # import: only the commands that run the server or its database pay for them.
+    from service import server_commands  # noqa: PLC0415
+
     if command == "db":
-        configure_logging(settings.log_level)
-        return db_commands.COMMANDS[db_command](settings)
+        return server_commands.run_db_command(db_command, settings)
     if command == "worker":
-        return _worker(settings)
-    return _serve(settings)
-
-
-def _schema_ready(settings: Settings) -> bool:
-    """Upgrade the schema (or check it, with auto_migrate off); False, said why, if it fails."""
-    failure = db_commands.prepare_schema(settings)
-    if failure is not None:
-        print(f"planenet: {failure}", file=sys.stderr)
-    return failure is None
-
-
-def _serve(settings: Settings) -> int:
-    configure_logging(settings.log_level)
-    if not _schema_ready(settings):
-        return 1
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal under the
-    # handlers it found; quiet ones let the process then exit normally (status 0, clean-up run).
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _ignore_signal)
-    _warn_if_open_to_the_network(settings)
-    if settings.http_workers > 1:
-        return serve_api_processes(settings, server_options(settings))
-    app = served_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        log_level=settings.log_level,
-        **server_options(settings),
-        http=guarded_protocol(settings.header_timeout, settings.body_timeout),
-    )
-    AnnouncingServer(config, on_stopping=lambda: _announce_stop(app.fastapi_app)).run()
-    return 0
-
-
-def _announce_stop(app: FastAPI) -> None:
-    """Tell the open event streams that the server is stopping (see service.event_hub)."""
-    hub = getattr(app.state, "event_hub", None)
-    if hub is not None:
-        hub.announce_stopping(GRACEFUL_SHUTDOWN_SECONDS)
-
-
-def _warn_if_open_to_the_network(settings: Settings) -> None:
-    if not settings.api_keys and not is_loopback(settings.host):
-        logging.getLogger("planenet.server").warning(
-            "listening on %s with no API key: anyone who can reach it can start and delete "
-            "jobs and models; set PLANENET_API_KEY",
-            settings.host,
-        )
-
-
-def _worker(settings: Settings) -> int:
-    if settings.workers < 1:
-        print("planenet: invalid settings: workers: a worker needs at least 1", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level)
-    if not _schema_ready(settings):
-        return 1
-    stop = threading.Event()
-
-    def request_stop(_signal: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, request_stop)
-    run_worker_pool(settings, stop)
-    return 0
+        return server_commands.worker(settings)
+    return server_commands.serve(settings)

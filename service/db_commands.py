@@ -10,9 +10,6 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from service.settings import Settings
 from service.store.database import Database, SchemaError
 
-DB_SETTINGS = ("database_url", "data_dir", "log_level")
-"""The settings `planenet db` commands take: which database, and how much to log."""
-
 
 def prepare_schema(settings: Settings) -> str | None:
     """Bring the database to the newest revision as ``planenet serve`` and ``worker`` start

@@ -317,3 +317,34 @@ def test_a_real_process_exits_non_zero_with_the_problem_only(
         check=True,
     )
     assert json.loads(piped.stdout)["labels"] == [0, 1]
+
+
+SERVER_MODULES = ("fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn", "service.app")
+
+
+def test_the_client_commands_start_without_the_servers_modules() -> None:
+    """A client command parses its command line and talks HTTP: importing the server's
+    framework, database layer and migrations would only make it start slowly."""
+    probe = (
+        "import sys\n"
+        "from service.cli import main\n"
+        "try:\n"
+        "    main(['jobs', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print([name for name in {SERVER_MODULES!r} if name in sys.modules])\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "usage: planenet jobs" in completed.stdout
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    # The server's commands still have them, loaded when they run.
+    help_text = subprocess.run(
+        [*planenet_command(), "db", "current", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "--database-url" in help_text.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from service.cli import _warn_if_open_to_the_network
+from service.server_commands import warn_if_open_to_the_network
 from service.settings import Settings
 from tests.helpers.app import make_settings, serve
 from tests.helpers.problems import assert_problem
@@ -87,7 +87,7 @@ def test_listening_beyond_this_machine_without_a_key_logs_a_warning(
     caplog: pytest.LogCaptureFixture, host: str, key: str | None, warned: bool
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="planenet.server"):
-        _warn_if_open_to_the_network(Settings(host=host, api_key=key))
+        warn_if_open_to_the_network(Settings(host=host, api_key=key))
     warnings = [record.getMessage() for record in caplog.records]
     assert bool(warnings) is warned
     if warned:

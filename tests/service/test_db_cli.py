@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.cli import DB_COMMAND_HELP, main
-from service.db_commands import DB_SETTINGS
+from service.cli import DB_COMMAND_HELP, DB_SETTINGS, main
 from service.store.database import Database
 from service.store.schema import head_revision
 from tests.helpers.databases import DATABASE_BACKENDS

@@ -131,6 +131,7 @@ def create_app(
                     await retention
             await hub.stop()
             runner.stop()
+            app.state.model_cache.close()
             database.dispose()
 
     app = FastAPI(

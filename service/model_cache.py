@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +18,9 @@ DEFAULT_CAPACITY = 32
 
 REVALIDATE_SECONDS = 2.0
 """How long a cached model is served without asking the store whether it still exists."""
+
+CONFIRM_AHEAD_FRACTION = 0.5
+"""A model read after this fraction of ``revalidate_seconds`` is confirmed in the background."""
 
 logger = logging.getLogger("planenet.model_cache")
 
@@ -68,6 +72,7 @@ class _Entry:
 
     model: LoadedModel
     confirmed_at: float
+    confirming: bool = False
 
 
 class ModelCache:
@@ -99,6 +104,12 @@ class ModelCache:
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
+        # Threads start on first use; one is enough, a confirmation is one small read.
+        self._confirmer = ThreadPoolExecutor(1, thread_name_prefix="planenet-model-confirm")
+
+    def close(self) -> None:
+        """Stop confirming models in the background (the app's shutdown)."""
+        self._confirmer.shutdown(wait=False, cancel_futures=True)
 
     def counts(self) -> tuple[int, int]:
         """How many reads were served from the cache (hits) and loaded from the store (misses)."""
@@ -113,6 +124,7 @@ class ModelCache:
                 self._hits += 1
                 self._entries.move_to_end(model_id)
                 if self._fresh(entry):
+                    self._confirm_ahead_if_due(model_id, entry)
                     return entry.model
             else:
                 self._misses += 1
@@ -152,14 +164,45 @@ class ModelCache:
         return entry.model
 
     def peek(self, model_id: str) -> LoadedModel | None:
-        """The model if it is cached and recently confirmed, else None; never touches the store."""
+        """The model if it is cached and recently confirmed, else None; never waits for the
+        store (a confirmation ahead of time runs on the cache's own thread)."""
         with self._lock:
             entry = self._entries.get(model_id)
             if entry is None or not self._fresh(entry):
                 return None
             self._hits += 1
             self._entries.move_to_end(model_id)
+            self._confirm_ahead_if_due(model_id, entry)
             return entry.model
+
+    def _confirm_ahead_if_due(self, model_id: str, entry: _Entry) -> None:
+        """Start a background confirmation of a fresh entry past half its time (under the
+        lock), unless one is under way."""
+        age = time.monotonic() - entry.confirmed_at
+        if entry.confirming or age < self.revalidate_seconds * CONFIRM_AHEAD_FRACTION:
+            return
+        entry.confirming = True
+        try:
+            self._confirmer.submit(self._confirm_in_background, model_id, entry)
+        except RuntimeError:  # the cache was closed: the entry simply goes stale
+            entry.confirming = False
+
+    def _confirm_in_background(self, model_id: str, entry: _Entry) -> None:
+        """Ask the store whether the model still exists: renew the entry, or forget it. An
+        outage leaves it to go stale, when a request checks again."""
+        asked_at = time.monotonic()
+        exists: bool | None
+        try:
+            exists = self.repository.model_exists(model_id)
+        except Exception:
+            logger.warning("could not confirm a cached model", exc_info=True)
+            exists = None
+        with self._lock:
+            entry.confirming = False
+            if exists:
+                entry.confirmed_at = max(entry.confirmed_at, asked_at)
+        if exists is False:
+            self.invalidate(model_id)
 
     def invalidate(self, model_id: str) -> None:
         """Forget the model with this id (after it was deleted)."""

@@ -1,6 +1,9 @@
 """The model registry: listing, metadata, parameters that seed new jobs, deletion and the cache."""
 
+import asyncio
+import itertools
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -303,6 +306,45 @@ async def test_a_stale_entry_is_served_only_while_the_store_still_has_the_model(
     with pytest.raises(NotFound):
         cache.get(first)
     assert first not in cache
+
+
+async def test_a_model_in_use_is_confirmed_ahead_and_never_goes_stale(
+    registry: Registry,
+) -> None:
+    """Reads keep finding the entry fresh: past half its time, one read starts a single
+    background check, and a model deleted elsewhere is forgotten by that check."""
+    first = registry.model_ids[0]
+    checks: list[float] = []
+
+    class Counting(Repository):
+        def model_exists(self, model_id: str) -> bool:
+            checks.append(time.monotonic())
+            time.sleep(0.05)  # a slow store: reads go on meanwhile
+            return super().model_exists(model_id)
+
+    cache = ModelCache(Counting(registry.repository.database), revalidate_seconds=0.4)
+    try:
+        cache.get(first)
+        started = time.monotonic()
+        while time.monotonic() - started < 1.5:  # almost four times the entry's time
+            assert cache.peek(first) is not None
+            await asyncio.sleep(0.01)
+        # One check per renewal, not one per read: about every 0.2 s, never two at once.
+        assert 4 <= len(checks) <= 9
+        assert all(later - earlier >= 0.15 for earlier, later in itertools.pairwise(checks))
+
+        class DeletedElsewhere(Repository):
+            def model_exists(self, model_id: str) -> bool:
+                return False
+
+        cache.repository = DeletedElsewhere(registry.repository.database)
+        deadline = time.monotonic() + 0.4
+        while cache.peek(first) is not None:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        assert first not in cache
+    finally:
+        cache.close()
 
 
 class CountingRepository(Repository):

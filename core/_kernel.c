@@ -410,7 +410,7 @@ static int get_doubles(PyObject *object, Py_buffer *view, int writable, const ch
     }
     if (view->itemsize != 8 || view->format == NULL || strcmp(view->format, "d") != 0) {
         PyBuffer_Release(view);
-        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous float64 array", name);
+        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous, aligned float64 array", name);
         return -1;
     }
     return 0;
@@ -806,7 +806,8 @@ static int get_net(Net *net, PyObject *const *args)
         }
         Py_ssize_t fan_in = net->sizes[i], fan_out = net->biases[i].len / 8;
         int last = i == net->n_layers - 1;
-        if (net->weights[i].ndim != 2 || net->weights[i].shape[0] != fan_in
+        if (net->weights[i].ndim != 2 || net->biases[i].ndim != 1
+            || net->weights[i].shape[0] != fan_in
             || net->weights[i].shape[1] != fan_out || (last && fan_out != 1) || fan_out < 1) {
             release_net(net, i + 1);
             PyErr_Format(PyExc_ValueError,
@@ -930,7 +931,7 @@ static PyObject *forward_probabilities(PyObject *module, PyObject *const *args, 
     }
     Py_ssize_t n = out.len / 8;
     int status = -2;
-    if (points.len == 2 * out.len) {
+    if (points.ndim == 2 && points.shape[1] == 2 && out.ndim == 1 && points.shape[0] == n) {
         if (n >= GIL_FREE_POINTS) {
             Py_BEGIN_ALLOW_THREADS
             status = probabilities(&net, points.buf, n, out.buf);
@@ -969,11 +970,13 @@ static PyObject *forward_classify(PyObject *module, PyObject *const *args, Py_ss
     if (threshold == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
-    PyObject *pairs = PySequence_Fast(args[5], "points: expected a sequence of pairs");
+    /* A tuple of our own: converting a number may run Python code (__float__), which must
+     * not be able to free the pairs under us by changing the caller's list. */
+    PyObject *pairs = PySequence_Tuple(args[5]);
     if (pairs == NULL) {
         return NULL;
     }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
+    Py_ssize_t n = PyTuple_GET_SIZE(pairs);
     double *numbers = PyMem_RawMalloc((size_t)(3 * n + 1) * sizeof(double));
     if (numbers == NULL) {
         Py_DECREF(pairs);
@@ -981,7 +984,7 @@ static PyObject *forward_classify(PyObject *module, PyObject *const *args, Py_ss
     }
     double *values = numbers + 2 * n;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(pairs, i);
+        PyObject *pair = PyTuple_GET_ITEM(pairs, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
             PyErr_Format(PyExc_TypeError, "points[%zd]: expected a tuple (x1, x2)", i);
             goto fail;
@@ -1024,7 +1027,11 @@ static PyObject *forward_classify(PyObject *module, PyObject *const *args, Py_ss
             goto fail_lists;
         }
         PyList_SET_ITEM(probabilities_list, i, probability);
-        PyList_SET_ITEM(labels, i, PyLong_FromLong(p > threshold)); /* 0 and 1 are cached */
+        PyObject *label = PyLong_FromLong(p > threshold);
+        if (label == NULL) {
+            goto fail_lists;
+        }
+        PyList_SET_ITEM(labels, i, label);
         if (first < 0 && isnan(p)) {
             first = i;
         }

@@ -47,8 +47,9 @@ class Network:
                 f"({len(self.features)}, fan_out)"
             )
         self.parameters = parameters
+        # The kernel reads the arrays in place: native, aligned, C-contiguous float64 ones.
         self._compiled = compiled.forward_available(parameters.layer_sizes) and all(
-            array.dtype == np.float64 and array.flags.c_contiguous
+            array.dtype == np.float64 and array.flags.c_contiguous and array.flags.aligned
             for array in (*parameters.weights, *parameters.biases)
         )
 
@@ -120,7 +121,7 @@ class Network:
             self.parameters,
             self.activation,
             self.features,
-            np.ascontiguousarray(point_array, dtype=np.float64),
+            np.require(point_array, np.float64, ("C_CONTIGUOUS", "ALIGNED")),
             result,
         )
         return result

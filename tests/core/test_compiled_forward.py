@@ -178,6 +178,7 @@ def kernel_classify(network_arguments: list[Any], points: Any) -> Any:
         ({0: [np.zeros((2, 4))]}, TypeError, "expected tuples"),
         ({1: (np.zeros(4), np.zeros(2))}, ValueError, "layer 1: weights must be"),
         ({0: (np.zeros((2, 4), dtype=np.float32), np.zeros((4, 1)))}, TypeError, "float64"),
+        ({1: (np.zeros((1, 4)), np.zeros(1))}, ValueError, "layer 0: weights must be"),
     ],
 )
 def test_the_kernel_refuses_a_network_it_cannot_read(
@@ -195,8 +196,14 @@ def test_the_kernel_refuses_a_network_it_cannot_read(
 
 def test_the_kernel_refuses_points_it_cannot_read() -> None:
     arguments = kernel_arguments(random_network((4,), "relu", ("x1", "x2")))
-    with pytest.raises(ValueError, match=r"points must be \(n, 2\) and out \(n,\)"):
-        kernel_probabilities(arguments, points(3), np.empty(4))
+    for wrong_points, wrong_out in [
+        (points(3), np.empty(4)),
+        (points(3).T.copy(), np.empty(3)),  # feature-major (2, n), as training keeps them
+        (points(3).reshape(-1), np.empty(3)),
+        (points(3), np.empty((3, 1))),
+    ]:
+        with pytest.raises(ValueError, match=r"points must be \(n, 2\) and out \(n,\)"):
+            kernel_probabilities(arguments, wrong_points, wrong_out)
     with pytest.raises((TypeError, ValueError), match="contiguous"):
         kernel_probabilities(arguments, points(6)[::2], np.empty(3))
     with pytest.raises(TypeError, match=r"points\[1\]: expected a tuple"):
@@ -204,3 +211,37 @@ def test_the_kernel_refuses_points_it_cannot_read() -> None:
     with pytest.raises(TypeError, match="must be real number"):
         kernel_classify(arguments, [(0.0, "1")])
     assert kernel_classify(arguments, []) == ([], [], -1)
+
+
+def unaligned(array: np.ndarray) -> np.ndarray:
+    """A copy of ``array`` one byte off the alignment of float64."""
+    raw = np.frombuffer(bytearray(b"\0" + array.tobytes()), dtype=np.float64, offset=1)
+    copy = raw.reshape(array.shape)
+    assert not copy.flags.aligned
+    return copy
+
+
+def test_unaligned_parameters_and_points_are_predicted_all_the_same() -> None:
+    network = random_network((5,), "relu", ("x1", "x2"))
+    weights = tuple(unaligned(w) for w in network.parameters.weights)
+    shifted = Network(Parameters(weights, network.parameters.biases), "relu")
+    assert not shifted._compiled  # NumPy reads what the kernel cannot
+    batch = points(40)
+    expected = network.predict_proba(batch)
+    np.testing.assert_allclose(shifted.predict_proba(batch), expected, rtol=0, atol=PARITY)
+    np.testing.assert_array_equal(network.predict_proba_of_valid(unaligned(batch)), expected)
+
+
+def test_numbers_whose_conversion_changes_the_callers_list_cannot_break_the_kernel() -> None:
+    network = random_network((4,), "relu", ("x1", "x2"))
+    pairs: list[tuple[object, float]] = []
+
+    class Meddling:
+        def __float__(self) -> float:
+            pairs.clear()  # frees the caller's pairs while the kernel reads them
+            return 1.0
+
+    pairs += [(Meddling(), 2.0)] + [(1.0, 1.0)] * 1000
+    labels, probabilities, _ = network.classify(pairs)  # type: ignore[arg-type]
+    assert len(labels) == len(probabilities) == 1001
+    assert probabilities[1:] == [network.predict_proba([[1.0, 1.0]])[0]] * 1000

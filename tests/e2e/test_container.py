@@ -159,8 +159,19 @@ def container_like_server(
             process.wait()
 
 
-def test_the_installed_wheel_trains_on_the_compiled_kernel(installed_venv: Path) -> None:
-    check = "from core.compiled import default_engine; print(default_engine())"
+def test_the_installed_wheel_trains_and_predicts_on_the_compiled_kernel(
+    installed_venv: Path,
+) -> None:
+    check = (
+        "from core.compiled import default_engine\n"
+        "from core.initializers import initialize\n"
+        "from core.network import Network\n"
+        "import numpy\n"
+        "network = Network(initialize((2, 4, 1), 'he', numpy.random.default_rng(0)), 'relu')\n"
+        "labels, probabilities, _ = network.classify([(0.5, -0.25)])\n"
+        "assert network._compiled and 0.0 < probabilities[0] < 1.0, probabilities\n"
+        "print(default_engine())"
+    )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PLANENET_")}
     result = subprocess.run(
         [str(installed_venv / "bin" / "python"), "-c", check],

@@ -203,8 +203,38 @@ static inline double total(const double *x, Py_ssize_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
+/* One layer for `rows` points: z (fan_out, rows) = W.T @ input + b, with W (fan_in, fan_out)
+ * row-major and the input's feature rows `input_stride` apart. Each z is summed over the
+ * inputs in order, then the bias added: the same operations for a point whatever the rows
+ * beside it. Training and predictions both go through here (inlined into each caller, so into
+ * each of its WIDE_VECTORS versions). */
+static inline void layer_forward(const double *input, Py_ssize_t input_stride,
+                                 const double *weights, const double *bias, Py_ssize_t fan_in,
+                                 Py_ssize_t fan_out, Py_ssize_t rows, double *z_out)
+{
+    for (Py_ssize_t j = 0; j < fan_out; j++) {
+        double *z = z_out + j * rows;
+        double w = weights[j];
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            z[i] = w * input[i];
+        }
+        for (Py_ssize_t f = 1; f < fan_in; f++) {
+            const double *x = input + f * input_stride;
+            w = weights[f * fan_out + j];
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                z[i] += w * x[i];
+            }
+        }
+        double b = bias[j];
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            z[i] += b;
+        }
+    }
+}
+
 /* z = W.T @ input + b for every layer, the hidden ones activated; input rows are `stride` apart. */
-WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t stride, Py_ssize_t rows)
+WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t stride,
+                                 Py_ssize_t rows)
 {
     const double *parameters = k->parameters.buf;
     const double *input = points;
@@ -212,25 +242,8 @@ WIDE_VECTORS static void forward(Kernel *k, const double *points, Py_ssize_t str
     for (int layer = 0; layer < k->n_layers; layer++) {
         Py_ssize_t fan_in = k->sizes[layer], fan_out = k->sizes[layer + 1];
         const double *weights = parameters + k->offsets[layer];
-        const double *bias = weights + fan_in * fan_out;
-        for (Py_ssize_t j = 0; j < fan_out; j++) {
-            double *z = k->z[layer] + j * rows;
-            double w = weights[j];
-            for (Py_ssize_t i = 0; i < rows; i++) {
-                z[i] = w * input[i];
-            }
-            for (Py_ssize_t f = 1; f < fan_in; f++) {
-                const double *x = input + f * input_stride;
-                w = weights[f * fan_out + j];
-                for (Py_ssize_t i = 0; i < rows; i++) {
-                    z[i] += w * x[i];
-                }
-            }
-            double b = bias[j];
-            for (Py_ssize_t i = 0; i < rows; i++) {
-                z[i] += b;
-            }
-        }
+        layer_forward(input, input_stride, weights, weights + fan_in * fan_out, fan_in, fan_out,
+                      rows, k->z[layer]);
         if (layer < k->n_layers - 1) {
             activate(k->activation, k->leaky_slope, k->z[layer], k->a[layer], fan_out * rows);
             input = k->a[layer];
@@ -856,26 +869,9 @@ WIDE_VECTORS static void forward_tile(const Net *net, const double *points, Py_s
     double *z = buffers[0];
     for (int layer = 0; layer < net->n_layers; layer++) {
         Py_ssize_t fan_in = net->sizes[layer], fan_out = net->sizes[layer + 1];
-        const double *weights = net->weights[layer].buf, *bias = net->biases[layer].buf;
         z = buffers[layer & 1];
-        for (Py_ssize_t j = 0; j < fan_out; j++) {
-            double *zj = z + j * rows;
-            double w = weights[j];
-            for (Py_ssize_t i = 0; i < rows; i++) {
-                zj[i] = w * input[i];
-            }
-            for (Py_ssize_t f = 1; f < fan_in; f++) {
-                const double *x = input + f * rows;
-                w = weights[f * fan_out + j];
-                for (Py_ssize_t i = 0; i < rows; i++) {
-                    zj[i] += w * x[i];
-                }
-            }
-            double b = bias[j];
-            for (Py_ssize_t i = 0; i < rows; i++) {
-                zj[i] += b;
-            }
-        }
+        layer_forward(input, rows, net->weights[layer].buf, net->biases[layer].buf, fan_in,
+                      fan_out, rows, z);
         if (layer < net->n_layers - 1) {
             activate(net->activation, net->slope, z, z, fan_out * rows);
             input = z;

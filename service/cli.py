@@ -174,11 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"planenet: invalid settings: {problems}", file=sys.stderr)
         return 2
     # The server's modules (FastAPI, SQLAlchemy, Alembic, uvicorn) take most of a second to
-    # import: only the commands that run the server or its database pay for them.
+    # import: only the commands that run the server or its database pay for them, each for
+    # what it uses (`planenet db current` runs as a healthcheck).
+    if command == "db":
+        from service import db_commands  # noqa: PLC0415
+
+        return db_commands.run(db_command, settings)
     from service import server_commands  # noqa: PLC0415
 
-    if command == "db":
-        return server_commands.run_db_command(db_command, settings)
     if command == "worker":
         return server_commands.worker(settings)
     return server_commands.serve(settings)

@@ -7,8 +7,15 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from service.log import configure_logging
 from service.settings import Settings
 from service.store.database import Database, SchemaError
+
+
+def run(name: str, settings: Settings) -> int:
+    """``planenet db NAME``: upgrade, current or check."""
+    configure_logging(settings.log_level)
+    return COMMANDS[name](settings)
 
 
 def prepare_schema(settings: Settings) -> str | None:

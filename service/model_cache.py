@@ -1,10 +1,10 @@
 """An in-process LRU of loaded models: the network at once, histories and data when asked for."""
 
 import logging
+import queue
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,9 @@ REVALIDATE_SECONDS = 2.0
 
 CONFIRM_AHEAD_FRACTION = 0.5
 """A model read after this fraction of ``revalidate_seconds`` is confirmed in the background."""
+
+CLOSE_WAIT_SECONDS = 1.0
+"""How long closing the cache waits for a confirmation under way (one small read)."""
 
 logger = logging.getLogger("planenet.model_cache")
 
@@ -73,6 +76,9 @@ class _Entry:
     model: LoadedModel
     confirmed_at: float
     confirming: bool = False
+    # The confirmed_at a background check failed for (an outage): not checked again ahead of
+    # time until a request's own check renews it, so an outage costs no loop of failures.
+    failed_for: float | None = None
 
 
 class ModelCache:
@@ -104,12 +110,22 @@ class ModelCache:
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
-        # Threads start on first use; one is enough, a confirmation is one small read.
-        self._confirmer = ThreadPoolExecutor(1, thread_name_prefix="planenet-model-confirm")
+        # One daemon thread, started on first use, confirms models one at a time: a
+        # confirmation is one small read, and a store that hangs must not keep the process
+        # from exiting.
+        self._confirmations: queue.SimpleQueue[tuple[str, _Entry] | None] = queue.SimpleQueue()
+        self._confirmer: threading.Thread | None = None
+        self._closed = False
 
     def close(self) -> None:
-        """Stop confirming models in the background (the app's shutdown)."""
-        self._confirmer.shutdown(wait=False, cancel_futures=True)
+        """Stop confirming models in the background (the app's shutdown, before the store
+        closes): waits a moment for a confirmation under way."""
+        with self._lock:
+            self._closed = True
+            confirmer = self._confirmer
+        self._confirmations.put(None)
+        if confirmer is not None:
+            confirmer.join(CLOSE_WAIT_SECONDS)
 
     def counts(self) -> tuple[int, int]:
         """How many reads were served from the cache (hits) and loaded from the store (misses)."""
@@ -152,6 +168,7 @@ class ModelCache:
         When the store cannot be asked (an outage), the entry is served as it is: a model
         that exists answers on, and the check is made again on the next request.
         """
+        asked_at = time.monotonic()
         try:
             exists = self.repository.model_exists(model_id)
         except SQLAlchemyError:
@@ -160,7 +177,8 @@ class ModelCache:
         if not exists:
             self.invalidate(model_id)
             raise NotFound("model", model_id)
-        entry.confirmed_at = time.monotonic()
+        with self._lock:  # the model existed when asked: from then on, not from the answer
+            entry.confirmed_at = max(entry.confirmed_at, asked_at)
         return entry.model
 
     def peek(self, model_id: str) -> LoadedModel | None:
@@ -176,16 +194,28 @@ class ModelCache:
             return entry.model
 
     def _confirm_ahead_if_due(self, model_id: str, entry: _Entry) -> None:
-        """Start a background confirmation of a fresh entry past half its time (under the
-        lock), unless one is under way."""
+        """Queue a background confirmation of a fresh entry past half its time (under the
+        lock), unless one is under way or failed for this confirmation."""
         age = time.monotonic() - entry.confirmed_at
-        if entry.confirming or age < self.revalidate_seconds * CONFIRM_AHEAD_FRACTION:
+        if (
+            entry.confirming
+            or self._closed
+            or age < self.revalidate_seconds * CONFIRM_AHEAD_FRACTION
+            or entry.failed_for == entry.confirmed_at
+        ):
             return
         entry.confirming = True
-        try:
-            self._confirmer.submit(self._confirm_in_background, model_id, entry)
-        except RuntimeError:  # the cache was closed: the entry simply goes stale
-            entry.confirming = False
+        if self._confirmer is None:
+            self._confirmer = threading.Thread(
+                target=self._confirm_queued, name="planenet-model-confirm", daemon=True
+            )
+            self._confirmer.start()
+        self._confirmations.put((model_id, entry))
+
+    def _confirm_queued(self) -> None:
+        """The confirming thread: each queued model in turn, until the cache closes."""
+        while (queued := self._confirmations.get()) is not None:
+            self._confirm_in_background(*queued)
 
     def _confirm_in_background(self, model_id: str, entry: _Entry) -> None:
         """Ask the store whether the model still exists: renew the entry, or forget it. An
@@ -194,13 +224,15 @@ class ModelCache:
         exists: bool | None
         try:
             exists = self.repository.model_exists(model_id)
-        except Exception:
+        except Exception:  # whatever it was, this thread goes on; the entry goes stale
             logger.warning("could not confirm a cached model", exc_info=True)
             exists = None
         with self._lock:
             entry.confirming = False
             if exists:
                 entry.confirmed_at = max(entry.confirmed_at, asked_at)
+            elif exists is None:
+                entry.failed_for = entry.confirmed_at
         if exists is False:
             self.invalidate(model_id)
 

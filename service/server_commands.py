@@ -1,6 +1,7 @@
-"""The commands that run the server or its database: `planenet serve`, `worker` and `db ...`.
+"""The commands that run the server: `planenet serve` and `planenet worker`.
 
-service/cli.py parses the command line and imports this module only for these commands.
+service/cli.py parses the command line and imports this module only for these commands
+(`planenet db ...` runs from service/db_commands.py).
 """
 
 import logging
@@ -25,12 +26,6 @@ from service.http.server import (
 from service.log import configure_logging
 from service.runner.standalone import run_worker_pool
 from service.settings import Settings
-
-
-def run_db_command(name: str, settings: Settings) -> int:
-    """``planenet db NAME``: upgrade, current or check."""
-    configure_logging(settings.log_level)
-    return db_commands.COMMANDS[name](settings)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.network import Network
 from service.domain.errors import NotFound
 from service.domain.records import LossHistory, ModelDatasets, ModelRecord, ParameterSnapshots
+from service.rendered_figures import RenderedFigures
 from service.store.repository import Repository
 
 DEFAULT_CAPACITY = 32
@@ -116,6 +117,8 @@ class ModelCache:
         self._confirmations: queue.SimpleQueue[tuple[str, _Entry] | None] = queue.SimpleQueue()
         self._confirmer: threading.Thread | None = None
         self._closed = False
+        self.figures = RenderedFigures()
+        """The models' figures as drawn (forgotten with a model, by :meth:`invalidate`)."""
 
     def close(self) -> None:
         """Stop confirming models in the background (the app's shutdown, before the store
@@ -237,10 +240,11 @@ class ModelCache:
             self.invalidate(model_id)
 
     def invalidate(self, model_id: str) -> None:
-        """Forget the model with this id (after it was deleted)."""
+        """Forget the model with this id, and its figures (after it was deleted)."""
         with self._lock:
             self._entries.pop(model_id, None)
             self._generation += 1
+        self.figures.forget(model_id)
 
     def __len__(self) -> int:
         with self._lock:

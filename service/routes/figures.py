@@ -1,7 +1,8 @@
 """Plotly figures of a model (loss, decision boundary, data) and of a job's loss so far.
 
-A model never changes, so its figures carry a strong ``ETag`` (a hash of the body); a
-request with a matching ``If-None-Match`` gets ``304 Not Modified`` without the body. A
+A model never changes, so its figures are drawn once and kept (service.rendered_figures),
+and carry a strong ``ETag`` (a hash of the body); a request with a matching
+``If-None-Match`` gets ``304 Not Modified`` without the body. A
 model can be deleted, though, so ``Cache-Control: no-cache`` has clients revalidate each
 use (a 304 is cheap) rather than keep showing a figure of a model that is gone. A job's
 loss curve changes while it trains, so it is never cached. A job with no loss reported yet
@@ -9,7 +10,7 @@ loss curve changes while it trains, so it is never cached. A job with no loss re
 and poll one URL from the moment it starts the job.
 """
 
-import hashlib
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from service.domain.errors import WrongState
 from service.http.deps import ModelCacheDep, RepositoryDep, SettingsDep, resource_router
 from service.http.limits import check_limit
 from service.http.responses import FastJSONResponse
+from service.model_cache import LoadedModel, ModelCache
 from service.model_lookup import load_model
 from service.routes.models import REF_FIELD, ModelRef
 from service.schemas.common import problem_responses
@@ -47,16 +49,24 @@ MaxPoints = Annotated[
 ]
 
 
-def model_figure_response(request: Request, figure: dict[str, Any], settings: Settings) -> Response:
-    """``figure`` as JSON with an ETag and caching headers, or a 304 when the client has it."""
-    response = FastJSONResponse(figure)
-    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+def model_figure_response(
+    request: Request,
+    settings: Settings,
+    cache: ModelCache,
+    loaded: LoadedModel,
+    *,
+    key: Hashable,
+    draw: Callable[[], dict[str, Any]],
+) -> Response:
+    """A model's figure as JSON with an ETag and caching headers, or a 304 when the client
+    has it. ``key`` names the figure and its options: ``draw()`` runs only the first time
+    (a model never changes), after which the rendered JSON is served as it is."""
+    rendered = cache.figures.get_or_draw(loaded.record.id, key, draw)
     visibility = "private" if settings.protect_reads else "public"
-    headers = {"ETag": etag, "Cache-Control": f"{visibility}, no-cache"}
-    if _matches(request.headers.get("if-none-match"), etag):
+    headers = {"ETag": rendered.etag, "Cache-Control": f"{visibility}, no-cache"}
+    if _matches(request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    response.headers.update(headers)
-    return response
+    return Response(rendered.body, media_type=FastJSONResponse.media_type, headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -101,15 +111,21 @@ def model_loss_figure(
         ),
     ] = "loss",
 ) -> Response:
-    history = load_model(cache, model_id, REF_FIELD).loss_history()
-    if metric == "accuracy":
-        if history.accuracy is None and history.validation_accuracy is None:
-            raise WrongState(NO_ACCURACY_HISTORY)
-        curves = (history.accuracy, history.validation_accuracy)
-    else:
-        curves = (history.loss, history.validation_loss)
-    figure = loss_figure(*curves, max_points=max_points, metric=metric)
-    return model_figure_response(request, figure, settings)
+    loaded = load_model(cache, model_id, REF_FIELD)
+
+    def draw() -> dict[str, Any]:
+        history = loaded.loss_history()
+        if metric == "accuracy":
+            if history.accuracy is None and history.validation_accuracy is None:
+                raise WrongState(NO_ACCURACY_HISTORY)
+            curves = (history.accuracy, history.validation_accuracy)
+        else:
+            curves = (history.loss, history.validation_loss)
+        return loss_figure(*curves, max_points=max_points, metric=metric)
+
+    return model_figure_response(
+        request, settings, cache, loaded, key=("loss", max_points, metric), draw=draw
+    )
 
 
 def boundary_resolution(resolution: int | None, settings: Settings) -> int:
@@ -137,15 +153,20 @@ def model_boundary_figure(
 ) -> Response:
     resolution = boundary_resolution(resolution, settings)
     loaded = load_model(cache, model_id, REF_FIELD)
-    datasets = loaded.datasets()
-    figure = boundary_figure(
-        loaded.network.predict_proba,
-        datasets.train_set,
-        resolution=resolution,
-        mode=mode,
-        validation=datasets.validation_set,
+
+    def draw() -> dict[str, Any]:
+        datasets = loaded.datasets()
+        return boundary_figure(
+            loaded.network.predict_proba,
+            datasets.train_set,
+            resolution=resolution,
+            mode=mode,
+            validation=datasets.validation_set,
+        )
+
+    return model_figure_response(
+        request, settings, cache, loaded, key=("boundary", resolution, mode), draw=draw
     )
-    return model_figure_response(request, figure, settings)
 
 
 @model_router.get(
@@ -156,9 +177,13 @@ def model_boundary_figure(
 def model_data_figure(
     model_id: ModelRef, request: Request, cache: ModelCacheDep, settings: SettingsDep
 ) -> Response:
-    datasets = load_model(cache, model_id, REF_FIELD).datasets()
-    figure = data_figure(datasets.train_set, validation=datasets.validation_set)
-    return model_figure_response(request, figure, settings)
+    loaded = load_model(cache, model_id, REF_FIELD)
+
+    def draw() -> dict[str, Any]:
+        datasets = loaded.datasets()
+        return data_figure(datasets.train_set, validation=datasets.validation_set)
+
+    return model_figure_response(request, settings, cache, loaded, key=("data",), draw=draw)
 
 
 @job_router.get(

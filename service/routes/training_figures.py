@@ -2,11 +2,11 @@
 
 A job's boundary draws the newest parameters its worker stored (a few times a second), so it
 changes while the job runs and is never cached; ``layout.meta.epoch`` says which epoch's
-parameters it draws. A model's replay and neuron maps never change, and carry an ETag like
-the model's other figures.
+parameters it draws. A model's replay and neuron maps never change, and are drawn once and kept,
+with an ETag, like the model's other figures.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
@@ -113,35 +113,40 @@ def model_training_figure(
     ] = REPLAY_RESOLUTION,
 ) -> Response:
     loaded = load_model(cache, model_id, REF_FIELD)
-    snapshots = loaded.snapshots()
-    if snapshots is None:
-        raise WrongState(
-            f"model {model_id!r} was trained before PlaneNet kept training snapshots, so it "
-            f"has no replay; GET /models/{model_id}/figures/boundary draws its boundary"
+
+    def draw() -> dict[str, Any]:
+        snapshots = loaded.snapshots()
+        if snapshots is None:
+            raise WrongState(
+                f"model {model_id!r} was trained before PlaneNet kept training snapshots, so "
+                f"it has no replay; GET /models/{model_id}/figures/boundary draws its boundary"
+            )
+        network = loaded.network
+        layer_sizes = network.parameters.layer_sizes
+        frames = [
+            ReplaySnapshot(
+                int(epoch),
+                Network(
+                    FlatParameters(layer_sizes, vector.copy()).to_parameters(),
+                    network.activation,
+                    network.features,
+                ).predict_proba,
+            )
+            for epoch, vector in zip(snapshots.epochs, snapshots.vectors, strict=True)
+        ]
+        history, datasets = loaded.loss_history(), loaded.datasets()
+        return replay_figure(
+            frames,
+            history.loss,
+            datasets.train_set,
+            validation=datasets.validation_set,
+            validation_loss_history=history.validation_loss,
+            resolution=resolution,
         )
-    network = loaded.network
-    layer_sizes = network.parameters.layer_sizes
-    frames = [
-        ReplaySnapshot(
-            int(epoch),
-            Network(
-                FlatParameters(layer_sizes, vector.copy()).to_parameters(),
-                network.activation,
-                network.features,
-            ).predict_proba,
-        )
-        for epoch, vector in zip(snapshots.epochs, snapshots.vectors, strict=True)
-    ]
-    history, datasets = loaded.loss_history(), loaded.datasets()
-    figure = replay_figure(
-        frames,
-        history.loss,
-        datasets.train_set,
-        validation=datasets.validation_set,
-        validation_loss_history=history.validation_loss,
-        resolution=resolution,
+
+    return model_figure_response(
+        request, settings, cache, loaded, key=("training", resolution), draw=draw
     )
-    return model_figure_response(request, figure, settings)
 
 
 @model_router.get(
@@ -166,12 +171,17 @@ def model_neuron_figure(
     ] = MAX_UNITS_PER_LAYER,
 ) -> Response:
     loaded = load_model(cache, model_id, REF_FIELD)
-    datasets = loaded.datasets()
-    figure = neuron_figure(
-        loaded.network.layer_activations,
-        datasets.train_set,
-        validation=datasets.validation_set,
-        resolution=resolution,
-        max_units=max_units,
+
+    def draw() -> dict[str, Any]:
+        datasets = loaded.datasets()
+        return neuron_figure(
+            loaded.network.layer_activations,
+            datasets.train_set,
+            validation=datasets.validation_set,
+            resolution=resolution,
+            max_units=max_units,
+        )
+
+    return model_figure_response(
+        request, settings, cache, loaded, key=("neurons", resolution, max_units), draw=draw
     )
-    return model_figure_response(request, figure, settings)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from core.figures import MAX_RESOLUTION, boundary_figure, data_figure, loss_figure
 from core.network import Network
+from service.routes import figures as figures_routes
 from service.store.database import Database
 from service.store.repository import Repository
 from tests.helpers.app import LONG_JOB, QUICK_JOB, await_job, await_progress, make_settings, serve
@@ -165,6 +166,40 @@ async def test_model_figures_have_an_etag_and_answer_304_when_current(trained: T
         f"/models/{trained.model_id}/figures/boundary", params={"mode": "probability"}
     )
     assert regions.headers["etag"] != probability.headers["etag"]
+
+
+async def test_a_models_figures_are_drawn_once_and_forgotten_with_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[str] = []
+
+    def counting(kind: str, draw: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            drawn.append(kind)
+            return draw(*args, **kwargs)
+
+        return counted
+
+    monkeypatch.setattr(figures_routes, "boundary_figure", counting("boundary", boundary_figure))
+    monkeypatch.setattr(figures_routes, "data_figure", counting("data", data_figure))
+    async with serve(make_settings(tmp_path, workers=1)) as client:
+        job = await await_job(client, (await client.post("/jobs", json=QUICK_JOB)).json()["id"])
+        model_id = job["model_id"]
+        path = f"/models/{model_id}/figures"
+        first = await client.get(f"{path}/boundary", params={"resolution": 60})
+        again = await client.get(f"{path}/boundary", params={"resolution": 60})
+        assert (again.content, again.headers["etag"]) == (first.content, first.headers["etag"])
+        assert again.headers["content-type"] == "application/json"
+        assert drawn == ["boundary"]
+        other = await client.get(f"{path}/boundary", params={"resolution": 61})
+        assert other.content != first.content
+        await client.get(f"{path}/data")
+        await client.get(f"{path}/data")
+        assert drawn == ["boundary", "boundary", "data"]
+        deleted = await client.delete(f"/models/{model_id}")
+        assert deleted.status_code == 204
+        assert_problem(await client.get(f"{path}/boundary"), 404, "not-found")
+        assert drawn == ["boundary", "boundary", "data"]
 
 
 async def test_protected_figures_are_cached_privately(tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ const el = {
   modelList: $("model-list"),
   modelsNote: $("models-note"),
   refreshModels: $("refresh-models"),
+  moreModels: $("more-models"),
   replayButton: $("replay-button"),
   replayPlot: $("replay-plot"),
   neuronPlot: $("neuron-plot"),

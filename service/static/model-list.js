@@ -1,10 +1,11 @@
 /* The list of trained models: registered names with their versions and aliases, then the
-   models addressed by id only. Each version reopens that model on the page. */
+   models addressed by id only. Each version reopens that model on the page. The newest models
+   are listed first, a page at a time: "Show older models" adds the next page. */
 
 import { api } from "./api.js";
 import { describeModel } from "./model-view.js";
 
-const LISTED_MODELS = 100;
+const PAGE_SIZE = 100;
 
 /** How the page names a model: `name@vN` for a registered version, else its id. */
 export function referenceOf(model) {
@@ -17,6 +18,8 @@ export function referenceOf(model) {
  */
 export function createModelList(el, { onChoose }) {
   let current = null;
+  let listed = []; // the models loaded so far, newest first
+  let total = 0; // how many the server has
 
   function markCurrent(reference) {
     current = reference;
@@ -71,30 +74,58 @@ export function createModelList(el, { onChoose }) {
     return item;
   }
 
+  function render() {
+    const byName = new Map();
+    const others = [];
+    for (const model of listed) {
+      if (model.version == null) others.push(model);
+      else byName.set(model.name, [...(byName.get(model.name) || []), model]);
+    }
+    for (const versions of byName.values()) versions.sort((a, b) => b.version - a.version);
+    const count = `${total} model${total === 1 ? "" : "s"}`;
+    const names = byName.size ? `, ${byName.size} of them named (with their versions)` : "";
+    const shown = listed.length < total ? `The newest ${listed.length} of ${count}` : count;
+    el.modelsNote.textContent = listed.length ? `${shown}${names}, newest first.` : "No models yet: train one.";
+    el.modelList.replaceChildren(
+      ...[...byName].map(([name, versions]) => registeredItem(name, versions)),
+      ...others.map(otherItem),
+    );
+    el.moreModels.hidden = listed.length >= total;
+    markCurrent(current);
+  }
+
+  function listPage(offset) {
+    return api("GET", `/models?limit=${PAGE_SIZE}&offset=${offset}`);
+  }
+
   async function refresh() {
     try {
-      const page = await api("GET", `/models?limit=${LISTED_MODELS}`);
-      const items = page.items || [];
-      const byName = new Map();
-      const others = [];
-      for (const model of items) {
-        if (model.version == null) others.push(model);
-        else byName.set(model.name, [...(byName.get(model.name) || []), model]);
-      }
-      for (const versions of byName.values()) versions.sort((a, b) => b.version - a.version);
-      const count = `${page.total} model${page.total === 1 ? "" : "s"}`;
-      const names = byName.size ? `, ${byName.size} of them named (with their versions)` : "";
-      el.modelsNote.textContent = items.length ? `${count}${names}, newest first.` : "No models yet: train one.";
-      el.modelList.replaceChildren(
-        ...[...byName].map(([name, versions]) => registeredItem(name, versions)),
-        ...others.map(otherItem),
-      );
-      markCurrent(current);
+      const page = await listPage(0);
+      listed = page.items || [];
+      total = page.total;
+      render();
     } catch (error) {
       el.modelsNote.textContent = `The models could not be listed: ${error.message}`;
     }
   }
 
+  async function showOlder() {
+    el.moreModels.disabled = true;
+    try {
+      const page = await listPage(listed.length);
+      // Models trained meanwhile shift the pages: one already listed may come again.
+      const known = new Set(listed.map((model) => model.id));
+      listed = [...listed, ...(page.items || []).filter((model) => !known.has(model.id))];
+      total = page.total;
+      render();
+    } catch (error) {
+      el.modelsNote.textContent = `The older models could not be listed: ${error.message}`;
+    } finally {
+      el.moreModels.disabled = false;
+    }
+  }
+
   el.refreshModels.addEventListener("click", refresh);
+  el.moreModels.addEventListener("click", showOlder);
   return { refresh, markCurrent };
 }

@@ -338,3 +338,42 @@ def test_page_redraws_the_boundary_while_training_then_replays_and_shows_neurons
     active = page.evaluate("() => document.getElementById('replay-plot').layout.sliders[0].active")
     assert active == frames - 1
     assert page_errors == []
+
+
+MORE_THAN_A_PAGE = 103
+LISTED = "() => document.querySelectorAll('#model-list button').length"
+
+
+def test_the_model_list_shows_older_models_a_page_at_a_time(
+    planenet_server: ServerFactory, browser_context: Any
+) -> None:
+    server = planenet_server(workers=2)
+    with server.client() as client:
+        jobs = [
+            client.post("/jobs", json={"epochs": 1}).json()["id"] for _ in range(MORE_THAN_A_PAGE)
+        ]
+        model_ids = [wait_for_job(client, job_id)["model_id"] for job_id in jobs]
+        newest_first = [
+            item["id"]
+            for offset in (0, 100)
+            for item in client.get("/models", params={"limit": 100, "offset": offset}).json()[
+                "items"
+            ]
+        ]
+    assert sorted(newest_first) == sorted(model_ids)
+    page = browser_context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(f"{server.base_url}/")
+    page.wait_for_function(f"() => ({LISTED})() === 100")
+    assert (
+        page.text_content("#models-note")
+        == f"The newest 100 of {MORE_THAN_A_PAGE} models, newest first."
+    )
+    page.click("#more-models")
+    page.wait_for_function(f"() => ({LISTED})() === {MORE_THAN_A_PAGE}")
+    assert page.text_content("#models-note") == f"{MORE_THAN_A_PAGE} models, newest first."
+    assert page.is_hidden("#more-models")
+    listed = page.eval_on_selector_all(
+        "#model-list button", "(buttons) => buttons.map((button) => button.dataset.modelId)"
+    )
+    assert listed == newest_first

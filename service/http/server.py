@@ -38,15 +38,59 @@ LATE_HEAD_RESPONSE = (
 logger = logging.getLogger("planenet.server")
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with deadlines on receiving each request's head and body."""
+class RequestDeadlines:
+    """The two deadlines of :func:`guarded_protocol`, for a uvicorn protocol class to mix in:
+    it says when a request's head or body is awaited, this arms, cancels and enforces them."""
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    _head_deadline: asyncio.TimerHandle | None = None
+    _body_deadline: asyncio.TimerHandle | None = None
+
+    def _awaiting_head(self) -> bool:
+        """Whether the connection still waits for (the rest of) a request's head."""
+        raise NotImplementedError
+
+    def _awaiting_body(self) -> bool:
+        """Whether the connection still waits for (the rest of) a request's body."""
+        raise NotImplementedError
+
+    def _arm_head_deadline(self) -> None:
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
+
+    def _arm_body_deadline(self) -> None:
+        if self._body_deadline is None:
+            self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
+
+    def _cancel(self, *, head: bool = False, body: bool = False) -> None:
+        if head and self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+        if body and self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if self._awaiting_head() and not self.transport.is_closing():
+            logger.info("closing a connection whose request head was too slow")
+            self.transport.write(LATE_HEAD_RESPONSE)
+            self.transport.close()
+
+    def _body_too_slow(self) -> None:
+        self._body_deadline = None
+        if self._awaiting_body() and not self.transport.is_closing():
+            logger.info("closing a connection whose request body was too slow")
+            self.transport.close()
+
+
+class GuardedH11Protocol(RequestDeadlines, H11Protocol):
+    """uvicorn's h11 protocol with deadlines on receiving each request's head and body."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._head_deadline: asyncio.TimerHandle | None = None
-        self._body_deadline: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         self._arm_head_deadline()
 
@@ -56,46 +100,24 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
         state = self.conn.their_state
         if state is not h11.IDLE:
-            self._cancel_head_deadline()
-        if state is h11.SEND_BODY and self._body_deadline is None:
-            self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
-        elif state is not h11.SEND_BODY:
-            self._cancel_body_deadline()
+            self._cancel(head=True)
+        if state is h11.SEND_BODY:
+            self._arm_body_deadline()
+        else:
+            self._cancel(body=True)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_deadline()
-        self._cancel_body_deadline()
+        self._cancel(head=True, body=True)
         super().connection_lost(exc)
 
-    def _cancel_head_deadline(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
+    def _awaiting_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
 
-    def _cancel_body_deadline(self) -> None:
-        if self._body_deadline is not None:
-            self._body_deadline.cancel()
-            self._body_deadline = None
-
-    def _arm_head_deadline(self) -> None:
-        if self._head_deadline is None:
-            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
-
-    def _head_too_slow(self) -> None:
-        self._head_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            logger.info("closing a connection whose request head was too slow")
-            self.transport.write(LATE_HEAD_RESPONSE)
-            self.transport.close()
-
-    def _body_too_slow(self) -> None:
-        self._body_deadline = None
-        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
-            logger.info("closing a connection whose request body was too slow")
-            self.transport.close()
+    def _awaiting_body(self) -> bool:
+        return self.conn.their_state is h11.SEND_BODY
 
 
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(RequestDeadlines, HttpToolsProtocol):
     """uvicorn's httptools protocol (the fast C parser) with the same two deadlines.
 
     The parser reports a request's start, the end of its head and the end of its body; the
@@ -103,13 +125,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     end of its head, the body deadline from there to the end of the body.
     """
 
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
+    _in_body = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._head_deadline: asyncio.TimerHandle | None = None
-        self._body_deadline: asyncio.TimerHandle | None = None
-        self._in_body = False
         super().connection_made(transport)
         self._arm_head_deadline()
 
@@ -121,7 +139,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._cancel(head=True)
         self._in_body = True
-        self._body_deadline = self.loop.call_later(self.body_timeout, self._body_too_slow)
+        self._arm_body_deadline()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -133,32 +151,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel(head=True, body=True)
         super().connection_lost(exc)
 
-    def _cancel(self, *, head: bool = False, body: bool = False) -> None:
-        if head and self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
-        if body and self._body_deadline is not None:
-            self._body_deadline.cancel()
-            self._body_deadline = None
+    def _awaiting_head(self) -> bool:
+        # A response under way means the head of this request arrived in time.
+        response_under_way = self.cycle is not None and not self.cycle.response_complete
+        return not self._in_body and not response_under_way
 
-    def _arm_head_deadline(self) -> None:
-        if self._head_deadline is None:
-            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
-
-    def _head_too_slow(self) -> None:
-        self._head_deadline = None
-        if not self._in_body and not self.transport.is_closing():
-            if self.cycle is not None and not self.cycle.response_complete:
-                return  # a response is under way: the head of this request arrived in time
-            logger.info("closing a connection whose request head was too slow")
-            self.transport.write(LATE_HEAD_RESPONSE)
-            self.transport.close()
-
-    def _body_too_slow(self) -> None:
-        self._body_deadline = None
-        if self._in_body and not self.transport.is_closing():
-            logger.info("closing a connection whose request body was too slow")
-            self.transport.close()
+    def _awaiting_body(self) -> bool:
+        return self._in_body
 
 
 def guarded_protocol(

@@ -1,6 +1,6 @@
 """A feed-forward binary classifier over 2-D points: prediction from given parameters."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -77,7 +77,13 @@ class Network:
         return result
 
     def _chunk_logits(self, points: FloatArray) -> FloatArray:
-        activations = apply_features(points, self.features)
+        *_, logits = self._layer_outputs(apply_features(points, self.features))
+        return logits[:, 0]
+
+    def _layer_outputs(self, features: FloatArray) -> Iterator[FloatArray]:
+        """Each layer's output (n, units) for feature columns (n, k): the hidden layers'
+        activations, then the logits (n, 1)."""
+        activations = features
         last = len(self.parameters.weights) - 1
         for layer, (weights, bias) in enumerate(
             zip(self.parameters.weights, self.parameters.biases, strict=True)
@@ -85,25 +91,14 @@ class Network:
             z = activations @ weights + bias
             if layer < last:
                 self._activation.forward(z, z)
+            yield z
             activations = z
-        return activations[:, 0]
 
     def layer_activations(self, points: ArrayLike) -> list[FloatArray]:
         """Each layer's output at points (n, 2): every hidden layer's activations (n, units),
         in order, then the class-1 probability (n, 1). The input features are applied first."""
-        activations = apply_features(validate_points(points), self.features)
-        layers: list[FloatArray] = []
-        last = len(self.parameters.weights) - 1
-        for layer, (weights, bias) in enumerate(
-            zip(self.parameters.weights, self.parameters.biases, strict=True)
-        ):
-            z = activations @ weights + bias
-            if layer < last:
-                self._activation.forward(z, z)
-            else:
-                z = sigmoid(z)
-            layers.append(z)
-            activations = z
+        layers = list(self._layer_outputs(apply_features(validate_points(points), self.features)))
+        layers[-1] = sigmoid(layers[-1])
         return layers
 
     def predict_proba(self, points: ArrayLike) -> FloatArray:
